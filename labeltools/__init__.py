@@ -1,0 +1,66 @@
+"""labeltools: labelme annotations -> PASCAL VOC segmentation datasets, and checks.
+
+The public API is listed in ``__all__``; everything else is internal.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .classnames import read_class_names
+from .colormap import VOID_COLOR, label_colormap
+from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
+from .errors import (
+    DatasetError,
+    EvaluationError,
+    ImageReadError,
+    InputError,
+    LabelImageError,
+    LabelmeFormatError,
+    LabelNameError,
+    LabeltoolsError,
+    LabelValueError,
+    OutputError,
+    PaletteError,
+)
+from .pngio import exif_orientation, is_voc_palette, lblread, lblsave, open_image, read_image
+from .splits import Split, split_ids
+from .weights import PixelHistogram, pixel_histogram
+
+try:
+    __version__ = version("labeltools")
+except PackageNotFoundError:  # running from a source checkout that is not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "BACKGROUND_INDEX",
+    "BACKGROUND_NAME",
+    "DatasetError",
+    "EvaluationError",
+    "IGNORE_INDEX",
+    "IGNORE_NAME",
+    "ImageReadError",
+    "InputError",
+    "LabelImageError",
+    "LabelNameError",
+    "LabelValueError",
+    "LabelmeFormatError",
+    "LabeltoolsError",
+    "MAX_CLASSES",
+    "OutputError",
+    "PaletteError",
+    "PixelHistogram",
+    "Split",
+    "VOID_COLOR",
+    "__version__",
+    "exif_orientation",
+    "is_voc_palette",
+    "label_colormap",
+    "lblread",
+    "lblsave",
+    "open_image",
+    "pixel_histogram",
+    "read_class_names",
+    "read_image",
+    "split_ids",
+]

@@ -1,0 +1,77 @@
+"""CLI-wide behaviour: --version, --help, documentation, the error translation."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+import labeltools
+from labeltools.cli import app
+
+from .conftest import ROOT, run_cli
+
+runner = CliRunner()
+
+
+def _commands() -> list[str]:
+    from typer.main import get_command
+
+    return list(get_command(app).commands)
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"labeltools {labeltools.__version__}\n"
+
+
+def test_help_lists_every_command_with_summary():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in _commands():
+        assert re.search(rf"{name}\s+\S", result.output), name
+
+
+def test_every_command_has_help_and_is_in_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in _commands():
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Usage:" in result.output
+        assert f"labeltools {name}" in readme, f"README has no example of `labeltools {name}`"
+
+
+def test_python_dash_m():
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("labeltools ")
+
+
+def test_usage_error_exit_2():
+    result = runner.invoke(app, ["colormap"])
+    assert result.exit_code == 2
+
+
+def test_colormap_writes_legend(tmp_path):
+    names = tmp_path / "class_names.txt"
+    names.write_text("_background_\naeroplane\nbicycle\n")
+    out = tmp_path / "legend.png"
+    result = runner.invoke(app, ["colormap", str(out), "--n", "3", "--names", str(names)])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {out} (3 classes" in result.output
+    with Image.open(out) as img:
+        arr = np.asarray(img.convert("RGB"))
+    colours = {tuple(c) for c in arr.reshape(-1, 3).tolist()}
+    assert (128, 0, 0) in colours and (0, 128, 0) in colours
+
+
+def test_colormap_library_error_is_one_line_exit_1(tmp_path):
+    names = tmp_path / "class_names.txt"
+    names.write_text("a\nb\na\n")
+    result = run_cli("colormap", str(tmp_path / "x.png"), "--names", str(names))
+    assert result.returncode == 1
+    assert result.stderr == f"Error: {names}: line 3: class name 'a' already given on line 1\n"
+    assert not (tmp_path / "x.png").exists()
