@@ -248,6 +248,14 @@ def _mask_extent(shape: Shape) -> tuple[int, int, int, int]:
     return x1, y1, height, width
 
 
+def _check_point_count(where: str, kind: str, n: int) -> None:
+    lo, hi = POINT_COUNTS[kind]
+    if lo == hi and n != lo:
+        raise LabelmeFormatError(f"{where} needs {lo} point{'s' if lo > 1 else ''}, got {n}")
+    if n < lo:
+        raise LabelmeFormatError(f"{where} needs at least {lo} points, got {n}")
+
+
 def _read_shape(p: Path, i: int, raw: Any) -> Shape:
     where = f"{p}: shape #{i}"
     if not isinstance(raw, dict):
@@ -285,12 +293,7 @@ def _read_shape(p: Path, i: int, raw: Any) -> Shape:
         if not (math.isfinite(x) and math.isfinite(y)):
             raise LabelmeFormatError(f"{where}: point #{j} is not finite: {_show(pt)}")
         points.append((x, y))
-    lo, hi = POINT_COUNTS[kind]
-    n = len(points)
-    if hi is not None and lo == hi and n != lo:
-        raise LabelmeFormatError(f"{where} needs {lo} point{'s' if lo > 1 else ''}, got {n}")
-    if n < lo:
-        raise LabelmeFormatError(f"{where} needs at least {lo} points, got {n}")
+    _check_point_count(where, kind, len(points))
     group_id = raw.get("group_id")
     if group_id is not None and not (isinstance(group_id, int) and not isinstance(group_id, bool)):
         raise LabelmeFormatError(
