@@ -360,7 +360,9 @@ def read_labelme(path: PathLike) -> Annotation:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise LabelmeFormatError(f"{p}: expected UTF-8 JSON, {exc.reason} at byte {exc.start}") from None
+        raise LabelmeFormatError(
+            f"{p}: expected UTF-8 JSON, {exc.reason} at byte {exc.start}"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -368,7 +370,9 @@ def read_labelme(path: PathLike) -> Annotation:
             f"{p}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
     if not isinstance(data, dict):
-        raise LabelmeFormatError(f"{p}: expected a labelme JSON object, got a JSON {_json_type(data)}")
+        raise LabelmeFormatError(
+            f"{p}: expected a labelme JSON object, got a JSON {_json_type(data)}"
+        )
     if "shapes" not in data:
         raise LabelmeFormatError(f"{p}: not a labelme file: no \"shapes\" list")
     raw_shapes = data["shapes"]
@@ -380,7 +384,9 @@ def read_labelme(path: PathLike) -> Annotation:
         raise LabelmeFormatError(f"{p}: \"version\" must be a string or null, got {_show(version)}")
     flags = data.get("flags")
     if flags is not None and not isinstance(flags, dict):
-        raise LabelmeFormatError(f"{p}: \"flags\" must be an object or null, got {_json_type(flags)}")
+        raise LabelmeFormatError(
+            f"{p}: \"flags\" must be an object or null, got {_json_type(flags)}"
+        )
     image_path = data.get("imagePath")
     if image_path is not None and not isinstance(image_path, str):
         raise LabelmeFormatError(
@@ -598,7 +604,9 @@ def shapes_to_label(
     if len(img_shape) < 2 or not all(
         isinstance(v, (int, np.integer)) and v > 0 for v in img_shape[:2]
     ):
-        raise ValueError(f"shapes_to_label: img_shape must start with (height, width) > 0, got {img_shape}")
+        raise ValueError(
+            f"shapes_to_label: img_shape must start with (height, width) > 0, got {img_shape}"
+        )
     height, width = int(img_shape[0]), int(img_shape[1])
     for i, shape in enumerate(shapes):
         if shape.label not in label_name_to_value:

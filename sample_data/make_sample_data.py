@@ -50,7 +50,9 @@ COLORS = {
 }
 
 
-def texture(rng: np.random.Generator, size: tuple[int, int], top, bottom, amp: float) -> Image.Image:
+def texture(
+    rng: np.random.Generator, size: tuple[int, int], top, bottom, amp: float
+) -> Image.Image:
     """A vertical colour gradient with smooth seeded noise: small JPEGs, not flat fills."""
     w, h = size
     t = np.linspace(0.0, 1.0, h)[:, None, None]

@@ -179,3 +179,17 @@ def test_shapes_to_label_errors():
         match=r'^shapes_to_label: shape #0 \(mask\): "mask" must be a 2-D array or a base64 PNG$',
     ):
         shapes_to_label((5, 5), [{"label": "a", "points": [[0, 0], [1, 1]], "shape_type": "mask"}], {"a": 0})
+
+
+def test_readme_migration_line_imports():
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Migrating from labelme.utils", 1)[1]
+    lines = [line for line in section.splitlines() if line.lstrip("# ").startswith("from ")]
+    before, after = lines[:2]
+    assert before.startswith("# from labelme.utils import ")
+    assert after == before[2:].replace("labelme.utils", "labeltools.compat")
+    namespace: dict = {}
+    exec(after, namespace)
+    assert namespace["label_colormap"] is label_colormap
