@@ -82,6 +82,8 @@ POINT_SIZE = 5
 
 #: EXIF orientations that swap width and height (transposes and 90-degree turns).
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+#: The range of the int32 label arrays.
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 #: Longest excerpt of an offending value quoted in an error message.
 _MAX_SHOWN = 40
 
@@ -611,11 +613,26 @@ def shapes_to_label(
         )
     height, width = int(img_shape[0]), int(img_shape[1])
     for i, shape in enumerate(shapes):
+        # Shapes built in code skipped read_labelme's checks: fail with a message, not
+        # an unpacking error deep inside the drawing.
+        where = f"{prefix}shape #{i} ({shape.shape_type})"
+        if shape.shape_type not in POINT_COUNTS:
+            raise LabelmeFormatError(
+                f"{prefix}shape #{i}: unknown shape_type {shape.shape_type!r}; "
+                f"expected one of {', '.join(SHAPE_TYPES)}"
+            )
+        _check_point_count(where, shape.shape_type, len(shape.points))
         if shape.label not in label_name_to_value:
             known = ", ".join(repr(k) for k in label_name_to_value)
             raise LabelNameError(
-                f"{prefix}shape #{i} ({shape.shape_type}): label {shape.label!r} is not in the "
-                f"label list ({known})"
+                f"{where}: label {shape.label!r} is not in the label list ({known})"
+            )
+        value = label_name_to_value[shape.label]
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (
+            _INT32_MIN <= value <= _INT32_MAX
+        ):
+            raise LabelNameError(
+                f"the value of label {shape.label!r} must be a 32-bit integer, got {value!r}"
             )
 
     cls_img = Image.new("I", (width, height), 0)

@@ -530,6 +530,17 @@ def test_unknown_label():
     )
 
 
+def test_shapes_built_in_code_are_checked():
+    with pytest.raises(LabelmeFormatError, match=r"^x.json: shape #0 \(circle\) needs 2 points, got 1$"):
+        shapes_to_label((3, 3), [Shape("a", "circle", ((1.0, 1.0),))], {"a": 1}, source="x.json")
+    with pytest.raises(LabelmeFormatError, match=r"^shape #0: unknown shape_type 'blob'; expected one of"):
+        shapes_to_label((3, 3), [Shape("a", "blob", ((1.0, 1.0),))], {"a": 1})
+    with pytest.raises(LabelNameError, match=r"^the value of label 'a' must be a 32-bit integer, got 1.5$"):
+        shapes_to_label((3, 3), [Shape("a", "point", ((1.0, 1.0),))], {"a": 1.5})
+    with pytest.raises(LabelNameError, match=r"^the value of label 'a' must be a 32-bit integer, got 2147483648$"):
+        shapes_to_label((3, 3), [Shape("a", "point", ((1.0, 1.0),))], {"a": 2**31})
+
+
 def test_empty_shapes_and_bad_image_shape():
     cls, ins = shapes_to_label((2, 3, 3), [], {})
     assert cls.tolist() == ins.tolist() == [[0, 0, 0], [0, 0, 0]]
