@@ -194,6 +194,24 @@ def _show(value: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
+def _found(value: Any) -> str:
+    """How an error message shows an offending value: scalars as JSON, containers by type."""
+    return _json_type(value) if isinstance(value, (list, dict)) else _show(value)
+
+
+def _field(
+    where: str, data: dict[str, Any], key: str, kinds: type | tuple[type, ...], what: str,
+    *, required: bool = False,
+) -> Any:
+    """``data[key]`` if it is one of ``kinds`` (null/absent -> None unless required)."""
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise LabelmeFormatError(f"{where}: \"{key}\" must be {what}, got {_found(value)}")
+    return value
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -267,28 +285,15 @@ def _read_shape(p: Path, i: int, raw: Any) -> Shape:
     for key in ("label", "points"):
         if key not in raw:
             raise LabelmeFormatError(f"{where}: missing key \"{key}\"")
-    label = raw["label"]
-    if not isinstance(label, str):
-        raise LabelmeFormatError(
-            f"{where}: \"label\" must be a string, got {_json_type(label)} {_show(label)}"
-        )
-    kind = raw.get("shape_type")
-    if kind is None:  # labelme < 3 wrote no shape_type: everything was a polygon
-        kind = "polygon"
-    if not isinstance(kind, str):
-        raise LabelmeFormatError(
-            f"{where}: \"shape_type\" must be a string, got {_json_type(kind)} {_show(kind)}"
-        )
+    label = _field(where, raw, "label", str, "a string", required=True)
+    # labelme < 3 wrote no shape_type: everything was a polygon.
+    kind = _field(where, raw, "shape_type", str, "a string or null") or "polygon"
     if kind not in POINT_COUNTS:
         raise LabelmeFormatError(
             f"{where}: unknown shape_type {kind!r}; expected one of {', '.join(SHAPE_TYPES)}"
         )
     where = f"{p}: shape #{i} ({kind})"
-    raw_points = raw["points"]
-    if not isinstance(raw_points, list):
-        raise LabelmeFormatError(
-            f"{where}: \"points\" must be an array of [x, y], got {_json_type(raw_points)}"
-        )
+    raw_points = _field(where, raw, "points", list, "an array of [x, y]", required=True)
     points: list[tuple[float, float]] = []
     for j, pt in enumerate(raw_points):
         if not (isinstance(pt, list) and len(pt) == 2 and all(_is_number(v) for v in pt)):
@@ -298,21 +303,9 @@ def _read_shape(p: Path, i: int, raw: Any) -> Shape:
             raise LabelmeFormatError(f"{where}: point #{j} is not finite: {_show(pt)}")
         points.append((x, y))
     _check_point_count(where, kind, len(points))
-    group_id = raw.get("group_id")
-    if group_id is not None and not (isinstance(group_id, int) and not isinstance(group_id, bool)):
-        raise LabelmeFormatError(
-            f"{where}: \"group_id\" must be an integer or null, got {_show(group_id)}"
-        )
-    flags = raw.get("flags")
-    if flags is not None and not isinstance(flags, dict):
-        raise LabelmeFormatError(
-            f"{where}: \"flags\" must be an object or null, got {_json_type(flags)}"
-        )
-    description = raw.get("description")
-    if description is not None and not isinstance(description, str):
-        raise LabelmeFormatError(
-            f"{where}: \"description\" must be a string or null, got {_json_type(description)}"
-        )
+    group_id = _field(where, raw, "group_id", int, "an integer or null")
+    flags = _field(where, raw, "flags", dict, "an object or null")
+    description = _field(where, raw, "description", str, "a string or null")
     mask = None
     if kind == "mask":
         # Other shape types carry "mask": null in labelme's files; their mask is unused.
@@ -337,13 +330,10 @@ def _read_shape(p: Path, i: int, raw: Any) -> Shape:
 
 
 def _optional_size(p: Path, data: dict[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
-        raise LabelmeFormatError(
-            f"{p}: \"{key}\" must be a positive integer or null, got {_show(value)}"
-        )
+    what = "a positive integer or null"
+    value = _field(str(p), data, key, int, what)
+    if value is not None and value <= 0:
+        raise LabelmeFormatError(f"{p}: \"{key}\" must be {what}, got {value}")
     return value
 
 
@@ -379,28 +369,12 @@ def read_labelme(path: PathLike) -> Annotation:
         )
     if "shapes" not in data:
         raise LabelmeFormatError(f"{p}: not a labelme file: no \"shapes\" list")
-    raw_shapes = data["shapes"]
-    if not isinstance(raw_shapes, list):
-        raise LabelmeFormatError(f"{p}: \"shapes\" must be an array, got {_json_type(raw_shapes)}")
-
-    version = data.get("version")
-    if version is not None and not isinstance(version, str):
-        raise LabelmeFormatError(f"{p}: \"version\" must be a string or null, got {_show(version)}")
-    flags = data.get("flags")
-    if flags is not None and not isinstance(flags, dict):
-        raise LabelmeFormatError(
-            f"{p}: \"flags\" must be an object or null, got {_json_type(flags)}"
-        )
-    image_path = data.get("imagePath")
-    if image_path is not None and not isinstance(image_path, str):
-        raise LabelmeFormatError(
-            f"{p}: \"imagePath\" must be a string or null, got {_json_type(image_path)}"
-        )
-    image_b64 = data.get("imageData")
-    if image_b64 is not None and not isinstance(image_b64, str):
-        raise LabelmeFormatError(
-            f"{p}: \"imageData\" must be a base64 string or null, got {_json_type(image_b64)}"
-        )
+    where = str(p)
+    raw_shapes = _field(where, data, "shapes", list, "an array", required=True)
+    version = _field(where, data, "version", str, "a string or null")
+    flags = _field(where, data, "flags", dict, "an object or null")
+    image_path = _field(where, data, "imagePath", str, "a string or null")
+    image_b64 = _field(where, data, "imageData", str, "a base64 string or null")
     image_data = None
     if image_b64:
         try:

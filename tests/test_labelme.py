@@ -169,8 +169,8 @@ BAD_INPUTS = [
     ('{"shapes": {}}', 'a.json: "shapes" must be an array, got object'),
     (labelme_doc(version=5), 'a.json: "version" must be a string or null, got 5'),
     (labelme_doc(flags=[]), 'a.json: "flags" must be an object or null, got array'),
-    (labelme_doc(imagePath=7), 'a.json: "imagePath" must be a string or null, got number'),
-    (labelme_doc(imageData=1), 'a.json: "imageData" must be a base64 string or null, got number'),
+    (labelme_doc(imagePath=7), 'a.json: "imagePath" must be a string or null, got 7'),
+    (labelme_doc(imageData=1), 'a.json: "imageData" must be a base64 string or null, got 1'),
     (
         labelme_doc(imageData="abc"),
         'a.json: "imageData" is not valid base64 (Incorrect padding)',
@@ -188,16 +188,16 @@ BAD_INPUTS = [
     (labelme_doc([[1, 2]]), "a.json: shape #0: expected an object, got array"),
     (labelme_doc([{"points": []}]), 'a.json: shape #0: missing key "label"'),
     (labelme_doc([{"label": "a"}]), 'a.json: shape #0: missing key "points"'),
-    (labelme_doc([shape(label=None)]), 'a.json: shape #0: "label" must be a string, got null null'),
+    (labelme_doc([shape(label=None)]), 'a.json: shape #0: "label" must be a string, got null'),
     (
         labelme_doc([shape(), shape(shape_type="ellipse")]),
         "a.json: shape #1: unknown shape_type 'ellipse'; expected one of polygon, rectangle, "
         "circle, line, linestrip, point, oriented_rectangle, mask",
     ),
-    (labelme_doc([shape(shape_type=3)]), 'a.json: shape #0: "shape_type" must be a string, got number 3'),
+    (labelme_doc([shape(shape_type=3)]), 'a.json: shape #0: "shape_type" must be a string or null, got 3'),
     (
         labelme_doc([shape(points="1,2")]),
-        'a.json: shape #0 (polygon): "points" must be an array of [x, y], got string',
+        'a.json: shape #0 (polygon): "points" must be an array of [x, y], got "1,2"',
     ),
     (
         labelme_doc([shape(points=[[1, 2], [3], [4, 5]])]),
@@ -251,7 +251,7 @@ BAD_INPUTS = [
     (labelme_doc([shape(flags=[])]), 'a.json: shape #0 (polygon): "flags" must be an object or null, got array'),
     (
         labelme_doc([shape(description=3)]),
-        'a.json: shape #0 (polygon): "description" must be a string or null, got number',
+        'a.json: shape #0 (polygon): "description" must be a string or null, got 3',
     ),
     (
         labelme_doc([shape(shape_type="mask", points=[[0, 0], [1, 1]])]),
