@@ -117,7 +117,8 @@ class Shape:
     """One labelme shape.
 
     ``mask`` is the boolean patch of a ``"mask"`` shape (read-only), placed with its
-    top-left pixel at the first point; ``None`` for every other shape type.
+    top-left pixel at the first point; ``None`` for every other shape type. It takes
+    no part in ``==`` (arrays have no single truth value).
     """
 
     label: str
@@ -224,7 +225,7 @@ def _b64decode(text: str) -> bytes:
 def _decode_mask(where: str, text: Any) -> np.ndarray:
     if not isinstance(text, str) or not text:
         raise LabelmeFormatError(
-            f"{where}: \"mask\" must be a base64 PNG string, got {_json_type(text)} {_show(text)}"
+            f"{where}: \"mask\" must be a base64 PNG string, got {_found(text)}"
         )
     try:
         raw = _b64decode(text)

@@ -258,6 +258,10 @@ BAD_INPUTS = [
         'a.json: shape #0 (mask): missing "mask" data',
     ),
     (
+        labelme_doc([shape(shape_type="mask", points=[[0, 0], [1, 1]], mask=5)]),
+        'a.json: shape #0 (mask): "mask" must be a base64 PNG string, got 5',
+    ),
+    (
         labelme_doc([shape(shape_type="mask", points=[[0, 0], [1, 1]], mask="!!!")]),
         'a.json: shape #0 (mask): "mask" is not valid base64 (Only base64 data is allowed)',
     ),
