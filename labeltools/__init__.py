@@ -25,7 +25,7 @@ from .errors import (
 )
 from .pngio import exif_orientation, is_voc_palette, lblread, lblsave, open_image, read_image
 from .splits import Split, split_ids
-from .weights import PixelHistogram, pixel_histogram
+from .weights import ClassCounts, OutOfRange, PixelHistogram, count_pixels, pixel_histogram
 
 try:
     __version__ = version("labeltools")
@@ -35,6 +35,7 @@ except PackageNotFoundError:  # running from a source checkout that is not insta
 __all__ = [
     "BACKGROUND_INDEX",
     "BACKGROUND_NAME",
+    "ClassCounts",
     "DatasetError",
     "EvaluationError",
     "IGNORE_INDEX",
@@ -47,12 +48,14 @@ __all__ = [
     "LabelmeFormatError",
     "LabeltoolsError",
     "MAX_CLASSES",
+    "OutOfRange",
     "OutputError",
     "PaletteError",
     "PixelHistogram",
     "Split",
     "VOID_COLOR",
     "__version__",
+    "count_pixels",
     "exif_orientation",
     "is_voc_palette",
     "label_colormap",
