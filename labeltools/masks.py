@@ -246,19 +246,28 @@ def _pairs(inp: Path, out: Path, what: str) -> list[tuple[Path, Path]]:
     return [(inp, dst)]
 
 
+def _label_png_options() -> dict[str, int]:
+    # The json2voc branch adds pngio.FAST_LABEL_PNG (zlib Z_RLE: label PNGs encode ~2.5x
+    # faster, ~1.2x larger) and lblsave keywords for it; use it once both are merged.
+    from . import pngio
+
+    return dict(getattr(pngio, "FAST_LABEL_PNG", {}))
+
+
 def _convert_one(
     pair: tuple[Path, Path], palette: Palette, explicit: bool, unknown: str
 ) -> MaskReport:
     from .pngio import _open, is_voc_palette, lblsave
 
     src, dst = pair
+    png_options = _label_png_options()
     with _open(src) as img:
         mode = img.mode
         try:
             if mode == "P":
                 index = np.array(img, dtype=np.uint8)
                 note = "" if is_voc_palette(img) else "P input with a non-VOC palette: indices kept"
-                lblsave(dst, index)
+                lblsave(dst, index, **png_options)
                 return MaskReport(str(src), str(dst), mode, note=note)
             if mode in ("RGB", "RGBA"):
                 key = pack_pixels(np.asarray(img))
@@ -281,7 +290,7 @@ def _convert_one(
             str(src), str(dst), mode, match.unknown, match.bgr_swapped, written=False,
             message=unknown_colors_message(str(src), palette, match),
         )
-    lblsave(dst, match.index)
+    lblsave(dst, match.index, **png_options)
     return MaskReport(str(src), str(dst), mode, match.unknown, match.bgr_swapped)
 
 

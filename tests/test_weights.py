@@ -242,3 +242,19 @@ def test_save_weights_round_trip(tmp_path):
     back = np.load(path)
     assert back.dtype == np.float64 and back.tolist() == [1.5, 2.25]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npy"]
+
+
+def test_label_value_counts_p_l_and_1(tmp_path):
+    from PIL import Image
+
+    from labeltools.weights import label_value_counts
+
+    arr = np.array([[0, 3, 3], [255, 3, 0]], dtype=np.uint8)
+    p = _write(tmp_path, "p", arr)
+    Image.fromarray(arr, mode="L").save(tmp_path / "l.png")
+    Image.fromarray(np.array([[True, False]])).save(tmp_path / "b.png")  # mode "1"
+    for path in (p, tmp_path / "l.png"):
+        full = label_value_counts(path)
+        assert full.dtype == np.int64 and full.shape == (256,)
+        assert {int(v): int(full[v]) for v in np.flatnonzero(full)} == {0: 2, 3: 3, 255: 1}
+    assert label_value_counts(tmp_path / "b.png")[:2].tolist() == [1, 1]
