@@ -109,12 +109,6 @@ class Palette:
         c = self.colors[self.indices == IGNORE_INDEX]
         return np.sort(pack_rgb(c[:, 0], c[:, 1], c[:, 2]))
 
-    def name_of(self, index: int) -> str:
-        for i, n in zip(self.indices.tolist(), self.names):
-            if i == index:
-                return n
-        return ""
-
 
 @functools.lru_cache(maxsize=4)
 def _lookup_table(colors: bytes, indices: bytes) -> np.ndarray:
