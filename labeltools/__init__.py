@@ -32,9 +32,35 @@ from .labelme import (
     read_labelme,
     shapes_to_label,
 )
+from .masks import (
+    ColorMatch,
+    UnknownColor,
+    index2rgb,
+    index2rgb_files,
+    match_colors,
+    rgb2index,
+    rgb2index_files,
+)
+from .palettes import Palette, read_palette, voc_palette
 from .pngio import exif_orientation, is_voc_palette, lblread, lblsave, open_image, read_image
-from .splits import Split, split_ids
-from .weights import PixelHistogram, pixel_histogram
+from .splits import (
+    Split,
+    SplitBalance,
+    split_balance,
+    split_dataset,
+    split_ids,
+    stratified_split_ids,
+)
+from .weights import (
+    ClassCounts,
+    ClassWeights,
+    OutOfRange,
+    PixelHistogram,
+    class_weights,
+    count_pixels,
+    dataset_weights,
+    pixel_histogram,
+)
 
 try:
     __version__ = version("labeltools")
@@ -45,6 +71,9 @@ __all__ = [
     "Annotation",
     "BACKGROUND_INDEX",
     "BACKGROUND_NAME",
+    "ClassCounts",
+    "ClassWeights",
+    "ColorMatch",
     "DatasetError",
     "EvaluationError",
     "IGNORE_INDEX",
@@ -58,25 +87,42 @@ __all__ = [
     "LabelmeFormatError",
     "LabeltoolsError",
     "MAX_CLASSES",
+    "OutOfRange",
     "OutputError",
+    "Palette",
     "PaletteError",
     "PixelHistogram",
     "Shape",
     "Split",
+    "SplitBalance",
+    "UnknownColor",
     "VOID_COLOR",
     "__version__",
+    "class_weights",
+    "count_pixels",
+    "dataset_weights",
     "exif_orientation",
     "image_info",
+    "index2rgb",
+    "index2rgb_files",
     "is_voc_palette",
     "label_colormap",
     "lblread",
     "lblsave",
     "load_image",
+    "match_colors",
     "open_image",
     "pixel_histogram",
     "read_class_names",
     "read_image",
     "read_labelme",
+    "read_palette",
+    "rgb2index",
+    "rgb2index_files",
     "shapes_to_label",
+    "split_balance",
+    "split_dataset",
     "split_ids",
+    "stratified_split_ids",
+    "voc_palette",
 ]
