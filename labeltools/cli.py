@@ -97,3 +97,63 @@ def colormap_cmd(
     with atomic_path(out, suffix=".png") as tmp:
         img.save(tmp, format="PNG")
     typer.echo(f"Wrote {out} ({n} classes, {img.width}x{img.height})")
+
+
+def _parse_box(text: Optional[str]) -> Optional[tuple[int, int, int, int]]:
+    if text is None:
+        return None
+    from .xlsx import parse_box
+
+    try:
+        return parse_box(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command("dump-xlsx")
+def dump_xlsx_cmd(
+    label: Annotated[Path, typer.Argument(help="Label image (P, L, RGB or 16-bit PNG).", dir_okay=False)],
+    out: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx), or the CSV file with --csv.", dir_okay=False)],
+    box: Annotated[
+        Optional[str],
+        typer.Option(
+            "--box",
+            metavar="X,Y,W,H",
+            callback=_parse_box,
+            help="Dump only this region: left, top, width, height in pixels.",
+        ),
+    ] = None,
+    classes: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--classes",
+            exists=True,
+            dir_okay=False,
+            help="class_names.txt for the legend (default: the one beside the label's folder).",
+        ),
+    ] = None,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="Do not fill cells with their palette colour.")
+    ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Write the plain value grid as CSV instead (no size limit).")
+    ] = False,
+) -> None:
+    """Dump a label image's pixel values to Excel (one coloured cell per pixel) or CSV."""
+    from .xlsx import dump_csv, dump_xlsx
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if as_csv:
+        report = dump_csv(label, out, box=box)  # type: ignore[arg-type]
+    else:
+        report = dump_xlsx(label, out, box=box, classes=classes, color=not no_color)  # type: ignore[arg-type]
+    x, y, w, h = report.box
+    shown = ", ".join(
+        ",".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in report.values[:12]
+    )
+    more = f", ... ({len(report.values)} in all)" if len(report.values) > 12 else ""
+    typer.echo(
+        f"Wrote {out}: {w}x{h} pixels at ({x}, {y}) of a {report.size[0]}x{report.size[1]} "
+        f"{report.mode} image, palette {report.palette}"
+    )
+    typer.echo(f"values: {shown}{more}")
