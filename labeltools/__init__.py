@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .check import CheckReport, Problem, check_dataset
 from .classnames import read_class_names
 from .colormap import VOID_COLOR, label_colormap
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
@@ -26,6 +27,7 @@ from .errors import (
 from .pngio import exif_orientation, is_voc_palette, lblread, lblsave, open_image, read_image
 from .splits import Split, split_ids
 from .weights import PixelHistogram, pixel_histogram
+from .xlsx import PixelDump, dump_csv, dump_xlsx
 
 try:
     __version__ = version("labeltools")
@@ -35,6 +37,7 @@ except PackageNotFoundError:  # running from a source checkout that is not insta
 __all__ = [
     "BACKGROUND_INDEX",
     "BACKGROUND_NAME",
+    "CheckReport",
     "DatasetError",
     "EvaluationError",
     "IGNORE_INDEX",
@@ -49,10 +52,15 @@ __all__ = [
     "MAX_CLASSES",
     "OutputError",
     "PaletteError",
+    "PixelDump",
     "PixelHistogram",
+    "Problem",
     "Split",
     "VOID_COLOR",
     "__version__",
+    "check_dataset",
+    "dump_csv",
+    "dump_xlsx",
     "exif_orientation",
     "is_voc_palette",
     "label_colormap",

@@ -12,6 +12,8 @@ Heavy imports (NumPy, Pillow, the pipelines) happen inside the commands so that
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -157,3 +159,111 @@ def dump_xlsx_cmd(
         f"{report.mode} image, palette {report.palette}"
     )
     typer.echo(f"values: {shown}{more}")
+
+
+@contextlib.contextmanager
+def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A transient rich progress bar on stderr (stdout stays clean for --json)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    # No auto-refresh thread: a running thread makes the engine fall back from fork to
+    # the slower forkserver start; refreshing from the callback is enough.
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        # Nothing to animate in a log file or a pipe.
+        disable=not console.is_terminal,
+        auto_refresh=False,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            bar.refresh()
+
+        yield update
+
+
+_WORKERS_HELP = "Processes for the reads: 1 = none, 0 = one per CPU."
+
+
+@app.command("check")
+def check_cmd(
+    dataset: Annotated[Path, typer.Argument(help="VOC dataset folder (with SegmentationClass/).", file_okay=False)],
+    num_classes: Annotated[
+        Optional[int],
+        typer.Option(
+            "--num-classes", min=1, max=255,
+            help="Valid values are 0..N-1 and 255 (default: the lines of class_names.txt).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (for CI).")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 1,
+) -> None:
+    """Check a VOC dataset: missing files, split leaks, colour masks, bad values, sizes. Exit 1 on errors."""
+    from .check import check_dataset
+
+    with _progress("checking") as progress:
+        report = check_dataset(dataset, num_classes=num_classes, workers=workers, progress=progress)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_check(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+#: Ids shown per problem in the table (--json lists them all).
+_SHOWN_IDS = 5
+
+
+def _print_check(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    lists = ", ".join(f"{name} {n}" for name, n in report.lists) or "none"
+    classes = (
+        f"{report.num_classes} (from {report.num_classes_source})"
+        if report.num_classes is not None
+        else "unknown (values not range-checked; pass --num-classes)"
+    )
+    console.print(
+        f"{report.root}: {report.labels} labels, {report.images} images, lists: {lists}; "
+        f"classes: {classes}",
+        markup=False,
+        soft_wrap=True,
+    )
+    if not report.problems:
+        console.print("OK: no problems found")
+        return
+    table = Table("severity", "problem", "count", "first ids", show_lines=False)
+    styles = {"error": "bold red", "warning": "yellow", "note": "dim"}
+    for p in report.problems:
+        shown = [f"{i} ({d})" if d else i for i, d in zip(p.ids[:_SHOWN_IDS], p.details)]
+        if p.count > _SHOWN_IDS:
+            shown.append("...")
+        summary = p.summary + (f": {', '.join(map(str, p.values))}" if p.values else "")
+        table.add_row(
+            f"[{styles[p.severity]}]{p.severity}[/]", _escape(summary), str(p.count),
+            _escape(", ".join(shown)),
+        )
+    console.print(table)
+    console.print(
+        f"Found {report.count('error')} kinds of error, {report.count('warning')} of warning, "
+        f"{report.count('note')} of note."
+    )
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -141,7 +141,11 @@ def _check_excel_limits(path: PathLike, box: Box, whole: bool) -> None:
 
 
 def _read_region(path: PathLike, box: Box | None, excel: bool) -> _Region:
-    with _open(path) as img:
+    try:
+        img = _open(path)
+    except OSError as exc:  # Pillow reading a header cut short
+        raise LabelImageError(f"{path}: cannot read image header: {exc}") from exc
+    with img:
         mode = img.mode
         if mode not in _INDEX_MODES + _WIDE_MODES + _COLOUR_MODES:
             raise LabelImageError(
