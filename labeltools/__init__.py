@@ -24,9 +24,35 @@ from .errors import (
     OutputError,
     PaletteError,
 )
+from .masks import (
+    ColorMatch,
+    UnknownColor,
+    index2rgb,
+    index2rgb_files,
+    match_colors,
+    rgb2index,
+    rgb2index_files,
+)
+from .palettes import Palette, read_palette, voc_palette
 from .pngio import exif_orientation, is_voc_palette, lblread, lblsave, open_image, read_image
-from .splits import Split, split_ids
-from .weights import PixelHistogram, pixel_histogram
+from .splits import (
+    Split,
+    SplitBalance,
+    split_balance,
+    split_dataset,
+    split_ids,
+    stratified_split_ids,
+)
+from .weights import (
+    ClassCounts,
+    ClassWeights,
+    OutOfRange,
+    PixelHistogram,
+    class_weights,
+    count_pixels,
+    dataset_weights,
+    pixel_histogram,
+)
 from .xlsx import PixelDump, dump_csv, dump_xlsx
 
 try:
@@ -38,6 +64,9 @@ __all__ = [
     "BACKGROUND_INDEX",
     "BACKGROUND_NAME",
     "CheckReport",
+    "ClassCounts",
+    "ClassWeights",
+    "ColorMatch",
     "DatasetError",
     "EvaluationError",
     "IGNORE_INDEX",
@@ -50,25 +79,42 @@ __all__ = [
     "LabelmeFormatError",
     "LabeltoolsError",
     "MAX_CLASSES",
+    "OutOfRange",
     "OutputError",
+    "Palette",
     "PaletteError",
     "PixelDump",
     "PixelHistogram",
     "Problem",
     "Split",
+    "SplitBalance",
+    "UnknownColor",
     "VOID_COLOR",
     "__version__",
     "check_dataset",
+    "class_weights",
+    "count_pixels",
+    "dataset_weights",
     "dump_csv",
     "dump_xlsx",
     "exif_orientation",
+    "index2rgb",
+    "index2rgb_files",
     "is_voc_palette",
     "label_colormap",
     "lblread",
     "lblsave",
+    "match_colors",
     "open_image",
     "pixel_histogram",
     "read_class_names",
     "read_image",
+    "read_palette",
+    "rgb2index",
+    "rgb2index_files",
+    "split_balance",
+    "split_dataset",
     "split_ids",
+    "stratified_split_ids",
+    "voc_palette",
 ]

@@ -12,8 +12,6 @@ Heavy imports (NumPy, Pillow, the pipelines) happen inside the commands so that
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -101,6 +99,286 @@ def colormap_cmd(
     typer.echo(f"Wrote {out} ({n} classes, {img.width}x{img.height})")
 
 
+# --------------------------------------------------------------------------- masks, split, weights
+
+_WORKERS_HELP = "Processes to use: 0 = all CPUs, 1 = this process only."
+
+
+class _Bar:
+    """A transient rich progress bar on stderr, fed by the library's progress(done, total).
+
+    Refreshed from the caller's thread (no auto-refresh thread), so the engine can
+    still fork its worker processes cheaply.
+    """
+
+    #: Seconds between redraws.
+    INTERVAL = 0.1
+
+    def __init__(self, description: str) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._last = 0.0
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        console = Console(stderr=True)
+        # Not a terminal (a pipe, a CI log): no bar, and no stray blank line from one.
+        self._enabled = console.is_terminal
+        self._progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            auto_refresh=False,
+        )
+        self._task = self._progress.add_task(description, total=None)
+
+    def __enter__(self) -> _Bar:
+        if self._enabled:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._enabled:
+            self._progress.stop()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self._enabled:
+            return
+        self._progress.update(self._task, completed=done, total=total)
+        now = self._clock()
+        if done == total or now - self._last >= self.INTERVAL:
+            self._last = now
+            self._progress.refresh()
+
+
+def _table(title: str, columns: list[str]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    return table
+
+
+def _print(obj: Any) -> None:
+    from rich.console import Console
+
+    Console().print(obj)
+
+
+@app.command("rgb2index")
+def rgb2index_cmd(
+    inp: Annotated[Path, typer.Argument(metavar="IN", help="Colour-mask PNG (RGB/RGBA/P), or a folder of them.")],
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="Index PNG to write, or a folder (for a folder IN).")],
+    palette: Annotated[
+        Optional[str],
+        typer.Option(
+            "--palette",
+            help="Colour -> class: 'voc' (default; void (224,224,192) -> 255), a Datumaro/CVAT "
+            "labelmap.txt (name:r,g,b:parts:actions) or a CSV of index,name,r,g,b. Needed for grey (L) masks.",
+        ),
+    ] = None,
+    num_classes: Annotated[
+        Optional[int],
+        typer.Option(
+            "--num-classes",
+            min=1,
+            max=255,
+            help="With the VOC palette: accept only the colours of classes 0..N-1 (and void), "
+            "which catches stray and BGR-swapped colours.",
+        ),
+    ] = None,
+    unknown: Annotated[
+        str,
+        typer.Option(
+            "--unknown",
+            help="A colour not in the palette: 'error' (list them, write nothing for that file) "
+            "or 'ignore' (write 255 and report the counts).",
+        ),
+    ] = "error",
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+) -> None:
+    """Convert colour masks to VOC index PNGs (P mode, VOC palette), one pass per image."""
+    from .masks import UNKNOWN_MODES, rgb2index_files
+    from .palettes import read_palette
+
+    if unknown not in UNKNOWN_MODES:
+        raise typer.BadParameter(f"must be one of {', '.join(UNKNOWN_MODES)}, got {unknown!r}", param_hint="--unknown")
+    if num_classes is not None and palette not in (None, "voc"):
+        raise typer.BadParameter("only applies to the VOC palette", param_hint="--num-classes")
+    pal = read_palette(palette, num_classes) if (palette is not None or num_classes is not None) else None
+    with _Bar("rgb2index") as bar:
+        report = rgb2index_files(inp, out, pal, unknown, workers=workers, progress=bar)
+    for r in report.files:
+        if r.note:
+            typer.echo(f"Note: {r.src}: {r.note}", err=True)
+    bad = report.files_with_unknown
+    for r in bad:
+        listed = ", ".join(str(u) for u in r.unknown[:5])
+        more = f", and {len(r.unknown) - 5} more" if len(r.unknown) > 5 else ""
+        typer.echo(f"Warning: {r.src}: unknown colours written as 255: {listed}{more}", err=True)
+    modes: dict[str, int] = {}
+    for r in report.files:
+        modes[r.mode] = modes.get(r.mode, 0) + 1
+    mode_text = ", ".join(f"{n} {m}" for m, n in sorted(modes.items()))
+    typer.echo(
+        f"Wrote {report.written} index PNG{'s' if report.written != 1 else ''} to {out} "
+        f"({mode_text}; {report.palette}); unknown colours: {report.unknown_pixels} px "
+        f"in {len(bad)} file{'s' if len(bad) != 1 else ''}"
+    )
+
+
+@app.command("index2rgb")
+def index2rgb_cmd(
+    inp: Annotated[Path, typer.Argument(metavar="IN", help="Index PNG (P or L), or a folder of them.")],
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="RGB PNG to write, or a folder (for a folder IN).")],
+    images: Annotated[
+        Optional[Path],
+        typer.Option("--images", help="Folder of photos named like the labels (e.g. JPEGImages): draw overlays with a legend."),
+    ] = None,
+    alpha: Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="Label opacity in overlays.")] = 0.5,
+    names: Annotated[
+        Optional[Path],
+        typer.Option("--names", exists=True, dir_okay=False, help="class_names.txt for the legend (default: the one beside IN's folder, if any)."),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+) -> None:
+    """Colour index PNGs with the VOC palette, or overlay them on their photos."""
+    from .classnames import read_class_names
+    from .masks import index2rgb_files
+
+    if names is None and images is not None:
+        base = inp if inp.is_dir() else inp.parent
+        guess = base.parent / "class_names.txt"
+        names = guess if guess.is_file() else None
+    class_names = read_class_names(names) if names is not None else None
+    with _Bar("index2rgb") as bar:
+        report = index2rgb_files(
+            inp, out, images=images, alpha=alpha, names=class_names, workers=workers, progress=bar
+        )
+    n = len(report.files)
+    kind = "overlay" if report.overlays else "colour PNG"
+    typer.echo(f"Wrote {n} {kind}{'s' if n != 1 else ''} to {out}")
+
+
+@app.command("split")
+def split_cmd(
+    dataset: Annotated[Path, typer.Argument(help="VOC dataset folder (JPEGImages/, SegmentationClass/).")],
+    val: Annotated[float, typer.Option("--val", help="Share of ids for val.")] = 0.2,
+    test: Annotated[float, typer.Option("--test", help="Share of ids for test (0 = no test list).")] = 0.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (the split is the same for a seed on any machine).")] = 0,
+    stratify: Annotated[
+        bool,
+        typer.Option("--stratify", help="Balance class presence across splits (iterative stratification)."),
+    ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing split lists.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+) -> None:
+    """Write ImageSets/Segmentation/{train,val,test,trainval}.txt for a VOC dataset."""
+    from .splits import split_dataset
+
+    with _Bar("reading labels") as bar:
+        report = split_dataset(
+            dataset, val=val, test=test, seed=seed, stratify=stratify, overwrite=overwrite,
+            workers=workers, progress=bar,
+        )
+    method = "stratified" if report.stratified else "random"
+    table = _table(
+        f"{method} split of {len(report.split.trainval) + len(report.split.test)} ids (seed {seed})",
+        ["split", "ids", "worst class", "deviation"],
+    )
+    for b in report.balance:
+        worst = "-" if b.worst_class is None else str(b.worst_class)
+        table.add_row(b.name, str(b.size), worst, f"{b.deviation * 100:.1f} pp")
+    _print(table)
+    typer.echo("deviation: |share of the split's images containing the class - share over all ids|")
+    for p in report.files:
+        typer.echo(f"Wrote {p}")
+    for p in report.removed:
+        typer.echo(f"Removed stale {p}")
+
+
+@app.command("weights")
+def weights_cmd(
+    dataset: Annotated[Path, typer.Argument(metavar="DATASET|LABEL_DIR", help="VOC dataset folder, or a folder of label PNGs.")],
+    list_file: Annotated[
+        Optional[Path],
+        typer.Option("--list", help="Only these ids (e.g. train.txt; looked up in ImageSets/Segmentation too)."),
+    ] = None,
+    num_classes: Annotated[
+        Optional[int],
+        typer.Option("--num-classes", min=1, max=255, help="Number of classes (default: lines of class_names.txt)."),
+    ] = None,
+    method: Annotated[
+        str,
+        typer.Option("--method", help="enet (1/ln(1.02+f), as pytorch-deeplab-xception), median-frequency, inverse or inverse-sqrt."),
+    ] = "enet",
+    out: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="Weights .npy to write (default: <dataset>_classes_weights.npy in the dataset root)."),
+    ] = None,
+    counts_out: Annotated[Optional[Path], typer.Option("--counts", help="Also write the raw counts and weights as JSON.")] = None,
+    ignore_out_of_range: Annotated[
+        bool,
+        typer.Option("--ignore-out-of-range", help="Leave label values >= N (other than 255) out instead of failing."),
+    ] = False,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+) -> None:
+    """Class-balancing loss weights from the pixel counts of the label PNGs."""
+    import json
+
+    from ._files import atomic_write_text
+    from .weights import METHODS, counts_to_json, dataset_weights, save_weights
+
+    if method not in METHODS:
+        raise typer.BadParameter(f"must be one of {', '.join(METHODS)}, got {method!r}", param_hint="--method")
+    with _Bar("counting pixels") as bar:
+        result = dataset_weights(
+            dataset, list_file=list_file, num_classes=num_classes, method=method,
+            ignore_out_of_range=ignore_out_of_range, workers=workers, progress=bar,
+        )
+    labels, w = result.labels, result.weights
+    names = labels.class_names
+    counts = w.counts
+    target = out if out is not None else labels.root / f"{labels.root.name}_classes_weights.npy"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(target, w.weights)
+    if counts_out is not None:
+        counts_out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(counts_out, json.dumps(counts_to_json(w, names), indent=2) + "\n")
+    table = _table(
+        f"{method} weights ({counts.num_images} labels)",
+        ["class", "pixels", "share", "weight"],
+    )
+    shares = counts.shares()
+    for c in range(counts.num_classes):
+        label = f"{c} {names[c]}" if names is not None and c < len(names) else str(c)
+        table.add_row(label, str(int(counts.pixels[c])), f"{shares[c] * 100:.2f} %", f"{w.weights[c]:.4f}")
+    _print(table)
+    if counts.ignored:
+        typer.echo(f"ignored (255): {counts.ignored} px, not counted")
+    if counts.out_of_range:
+        values = ", ".join(str(o.value) for o in counts.out_of_range_values)
+        typer.echo(f"out of range ({values}): {counts.out_of_range} px, left out", err=True)
+    if w.zero_classes:
+        named = ", ".join(
+            f"{c} ({names[c]})" if names is not None and c < len(names) else str(c) for c in w.zero_classes
+        )
+        typer.echo(
+            f"Warning: class{'es' if len(w.zero_classes) > 1 else ''} {named} "
+            f"{'have' if len(w.zero_classes) > 1 else 'has'} no pixels; weight set to "
+            f"{w.weights[w.zero_classes[0]]:.4f} (the largest)",
+            err=True,
+        )
+    typer.echo(f"Wrote {target}" + (f" and {counts_out}" if counts_out is not None else ""))
+
+
+# --------------------------------------------------------------------------- dump-xlsx, check, stats
+
 def _parse_box(text: Optional[str]) -> Optional[tuple[int, int, int, int]]:
     if text is None:
         return None
@@ -161,38 +439,6 @@ def dump_xlsx_cmd(
     typer.echo(f"values: {shown}{more}")
 
 
-@contextlib.contextmanager
-def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A transient rich progress bar on stderr (stdout stays clean for --json)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    # No auto-refresh thread: a running thread makes the engine fall back from fork to
-    # the slower forkserver start; refreshing from the callback is enough.
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        # Nothing to animate in a log file or a pipe.
-        disable=not console.is_terminal,
-        auto_refresh=False,
-    ) as bar:
-        task = bar.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-            bar.refresh()
-
-        yield update
-
-
-_WORKERS_HELP = "Processes for the reads: 1 = none, 0 = one per CPU."
-
-
 @app.command("check")
 def check_cmd(
     dataset: Annotated[Path, typer.Argument(help="VOC dataset folder (with SegmentationClass/).", file_okay=False)],
@@ -209,8 +455,8 @@ def check_cmd(
     """Check a VOC dataset: missing files, split leaks, colour masks, bad values, sizes. Exit 1 on errors."""
     from .check import check_dataset
 
-    with _progress("checking") as progress:
-        report = check_dataset(dataset, num_classes=num_classes, workers=workers, progress=progress)
+    with _Bar("checking") as bar:
+        report = check_dataset(dataset, num_classes=num_classes, workers=workers, progress=bar)
     if as_json:
         import json
 

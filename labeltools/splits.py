@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .errors import DatasetError
 
-__all__ = ["Split", "split_ids"]
+__all__ = [
+    "DatasetSplit",
+    "Split",
+    "SplitBalance",
+    "dataset_ids",
+    "split_balance",
+    "split_dataset",
+    "split_ids",
+    "stratified_split_ids",
+]
 
 
 @dataclass(frozen=True)
@@ -38,20 +49,12 @@ def _check_ratio(name: str, value: float) -> None:
         raise ValueError(f"{name} ratio must be in [0, 1), got {value!r}")
 
 
-def split_ids(ids: Iterable[str], val: float = 0.2, test: float = 0.0, seed: int = 0) -> Split:
-    """Randomly split ``ids`` into train / val / test.
-
-    Deterministic for a seed whatever order ``ids`` come in (they are sorted
-    first), and the caller's sequence and the global RNGs are never touched.
-    Split sizes are ``round(n * ratio)``; a non-zero ratio that leaves its split (or
-    train) empty raises :class:`~labeltools.errors.DatasetError`.
-    """
+def _split_sizes(n: int, val: float, test: float) -> tuple[int, int]:
+    """``(n_val, n_test)`` for ``n`` ids, refusing ratios that leave a split empty."""
     _check_ratio("val", val)
     _check_ratio("test", test)
     if val + test >= 1:
         raise ValueError(f"val + test ratios must be < 1, got {val} + {test}")
-    pool = sorted(set(ids))
-    n = len(pool)
     n_val = round(n * val)
     n_test = round(n * test)
     for name, ratio, count in (("val", val, n_val), ("test", test, n_test)):
@@ -62,9 +65,222 @@ def split_ids(ids: Iterable[str], val: float = 0.2, test: float = 0.0, seed: int
             )
     if n - n_val - n_test < 1:
         raise DatasetError(f"val {val} + test {test} leave the train split empty with {n} ids")
+    return n_val, n_test
+
+
+def split_ids(ids: Iterable[str], val: float = 0.2, test: float = 0.0, seed: int = 0) -> Split:
+    """Randomly split ``ids`` into train / val / test.
+
+    Deterministic for a seed whatever order ``ids`` come in (they are sorted
+    first), and the caller's sequence and the global RNGs are never touched.
+    Split sizes are ``round(n * ratio)``; a non-zero ratio that leaves its split (or
+    train) empty raises :class:`~labeltools.errors.DatasetError`.
+    """
+    pool = sorted(set(ids))
+    n = len(pool)
+    n_val, n_test = _split_sizes(n, val, test)
     order = np.random.default_rng(seed).permutation(n)
     shuffled = [pool[i] for i in order]
     val_ids = shuffled[:n_val]
     test_ids = shuffled[n_val : n_val + n_test]
     train_ids = shuffled[n_val + n_test :]
     return Split(tuple(sorted(train_ids)), tuple(sorted(val_ids)), tuple(sorted(test_ids)))
+
+
+def stratified_split_ids(
+    classes: Mapping[str, Collection[int]], val: float = 0.2, test: float = 0.0, seed: int = 0
+) -> Split:
+    """Split ids so that each class's share of images is alike in every split.
+
+    ``classes`` maps each id to the classes present in its label. Iterative
+    stratification (Sechidis, Tsoumakas & Vlahavas, 2011): the class with the fewest
+    images still to place goes first, each of its images to the split that still
+    wants the most images of that class (ties: the split that wants the most images,
+    then a seeded coin), so rare classes are spread before common ones fill the
+    splits. Split sizes are exactly those of :func:`split_ids`. Deterministic for a
+    seed whatever the mapping's order; the global RNGs are never touched.
+    """
+    pool = sorted(classes)
+    n = len(pool)
+    n_val, n_test = _split_sizes(n, val, test)
+    sizes = np.array([n - n_val - n_test, n_val, n_test], dtype=np.float64)
+    ratios = sizes / n
+    rng = np.random.default_rng(seed)
+    # Random order of the ids (seeded), and a random tie-break rank per split.
+    order = [pool[i] for i in rng.permutation(n)]
+    labels = {i: frozenset(int(c) for c in classes[i]) for i in pool}
+    all_classes = sorted(set().union(*labels.values())) if labels else []
+    members: dict[int, list[str]] = {c: [i for i in order if c in labels[i]] for c in all_classes}
+    left = {c: len(members[c]) for c in all_classes}  # images of c not yet placed
+    wanted_total = sizes.copy()
+    wanted = {c: ratios * left[c] for c in all_classes}
+    placed: dict[str, int] = {}
+
+    def place(item: str, want: np.ndarray) -> None:
+        open_ = wanted_total > 0  # a full split takes no more, so sizes stay exact
+        score = np.where(open_, want, -np.inf)
+        best = np.flatnonzero(score == score.max())
+        if len(best) > 1:
+            totals = wanted_total[best]
+            best = best[totals == totals.max()]
+        j = int(best[0] if len(best) == 1 else rng.choice(best))
+        placed[item] = j
+        wanted_total[j] -= 1
+        for c in labels[item]:
+            wanted[c][j] -= 1
+            left[c] -= 1
+
+    while True:
+        live = [c for c in all_classes if left[c]]
+        if not live:
+            break
+        rarest = min(live, key=lambda c: (left[c], c))
+        for item in members[rarest]:
+            if item not in placed:
+                place(item, wanted[rarest])
+    for item in order:  # ids whose label holds no class at all
+        if item not in placed:
+            place(item, wanted_total.copy())
+    by_split: list[list[str]] = [[], [], []]
+    for item, j in placed.items():
+        by_split[j].append(item)
+    train, val_ids, test_ids = (tuple(sorted(x)) for x in by_split)
+    return Split(train, val_ids, test_ids)
+
+
+@dataclass(frozen=True)
+class SplitBalance:
+    """How far a split's class presence strays from the whole dataset's.
+
+    ``share[c]`` is the fraction of the split's images that contain class ``c``;
+    ``worst_class`` is the class whose share differs most from its share over all
+    ids, by ``deviation`` (absolute, in fractions of images).
+    """
+
+    name: str
+    size: int
+    worst_class: int | None
+    deviation: float
+
+
+def split_balance(split: Split, classes: Mapping[str, Collection[int]]) -> tuple[SplitBalance, ...]:
+    """Per non-empty split (train, val, test), the worst class-presence deviation."""
+    pool = sorted(classes)
+    all_classes = sorted({int(c) for i in pool for c in classes[i]})
+    col = {c: k for k, c in enumerate(all_classes)}
+
+    def presence(ids: Sequence[str]) -> np.ndarray:
+        m = np.zeros((len(ids), len(all_classes)), dtype=bool)
+        for r, i in enumerate(ids):
+            for c in classes[i]:
+                m[r, col[int(c)]] = True
+        return m
+
+    whole = presence(pool).mean(axis=0) if pool else np.zeros(0)
+    out = []
+    for name, ids in (("train", split.train), ("val", split.val), ("test", split.test)):
+        if not ids:
+            continue
+        if not all_classes:
+            out.append(SplitBalance(name, len(ids), None, 0.0))
+            continue
+        dev = np.abs(presence(ids).mean(axis=0) - whole)
+        k = int(np.argmax(dev))
+        out.append(SplitBalance(name, len(ids), all_classes[k], float(dev[k])))
+    return tuple(out)
+
+
+#: The split lists ``split_dataset`` writes (``test`` only with a test ratio).
+LIST_NAMES = ("train", "val", "test", "trainval")
+
+
+@dataclass(frozen=True)
+class DatasetSplit:
+    """What :func:`split_dataset` wrote: the split, the list files and the balance."""
+
+    split: Split
+    files: tuple[Path, ...]
+    removed: tuple[Path, ...]
+    balance: tuple[SplitBalance, ...]
+    stratified: bool
+
+
+def dataset_ids(root: Path) -> tuple[str, ...]:
+    """Ids with both ``JPEGImages/<id>.jpg`` and ``SegmentationClass/<id>.png``, sorted."""
+    images, labels = root / "JPEGImages", root / "SegmentationClass"
+    for folder in (images, labels):
+        if not folder.is_dir():
+            raise DatasetError(f"{root}: expected a VOC dataset with {folder.name}/, found none")
+    jpgs = {p.stem for p in images.iterdir() if p.suffix == ".jpg"}
+    pngs = {p.stem for p in labels.iterdir() if p.suffix == ".png"}
+    ids = tuple(sorted(jpgs & pngs))
+    if not ids:
+        raise DatasetError(
+            f"{root}: no id has both JPEGImages/<id>.jpg and SegmentationClass/<id>.png"
+        )
+    return ids
+
+
+def _present_classes(path: str) -> frozenset[int]:
+    from .constants import IGNORE_INDEX
+    from .weights import _count_image
+
+    # The weights' per-image counter with all 256 values as classes: one shared reader.
+    counts = _count_image(path, 256, IGNORE_INDEX).counts
+    return frozenset(np.flatnonzero(counts).tolist())
+
+
+def split_dataset(
+    root: str | os.PathLike[str],
+    *,
+    val: float = 0.2,
+    test: float = 0.0,
+    seed: int = 0,
+    stratify: bool = False,
+    overwrite: bool = False,
+    workers: int | None = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> DatasetSplit:
+    """Write ``ImageSets/Segmentation/{train,val,test,trainval}.txt`` for a VOC dataset.
+
+    Ids are those with both an image and a label (:func:`dataset_ids`); the split is
+    :func:`split_ids`, or :func:`stratified_split_ids` on the classes present in each
+    label (read in parallel, ``workers``). Existing lists are left alone and raise
+    :class:`~labeltools.errors.OutputError` naming them unless ``overwrite``; then a
+    ``test.txt`` that the new split does not have is removed. Lists are written
+    atomically, one sorted id per line.
+    """
+    from ._files import atomic_write_text
+    from .engine import run
+    from .errors import OutputError
+
+    base = Path(root)
+    if not base.is_dir():
+        raise DatasetError(f"{base}: no such dataset folder")
+    ids = dataset_ids(base)
+    _split_sizes(len(ids), val, test)  # refuse bad ratios before reading any label
+    lists_dir = base / "ImageSets" / "Segmentation"
+    existing = [lists_dir / f"{n}.txt" for n in LIST_NAMES if (lists_dir / f"{n}.txt").exists()]
+    if existing and not overwrite:
+        raise OutputError(
+            f"{lists_dir}: split lists already exist ({', '.join(p.name for p in existing)}); "
+            f"pass --overwrite to replace them"
+        )
+    label_paths = [str(base / "SegmentationClass" / f"{i}.png") for i in ids]
+    classes = dict(zip(ids, run(_present_classes, label_paths, workers=workers, progress=progress)))
+    if stratify:
+        split = stratified_split_ids(classes, val, test, seed)
+    else:
+        split = split_ids(ids, val, test, seed)
+    lists_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, members in split.lists().items():
+        target = lists_dir / f"{name}.txt"
+        atomic_write_text(target, "".join(f"{i}\n" for i in members))
+        written.append(target)
+    removed = []
+    stale = lists_dir / "test.txt"
+    if not split.test and stale.exists():
+        stale.unlink()
+        removed.append(stale)
+    return DatasetSplit(split, tuple(written), tuple(removed), split_balance(split, classes), stratify)

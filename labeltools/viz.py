@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .colormap import label_colormap
+from .constants import BACKGROUND_INDEX, IGNORE_INDEX, IGNORE_NAME
 
-__all__ = ["contrast_color", "font", "palette_legend"]
+__all__ = ["contrast_color", "font", "label_overlay", "palette_legend"]
 
 
 @lru_cache(maxsize=8)
@@ -56,3 +58,41 @@ def palette_legend(
         draw.text((pad * 2 + swatch, y + swatch / 2), text, fill=(0, 0, 0), font=fnt, anchor="lm")
     return img
 
+
+
+def label_overlay(
+    photo: np.ndarray,
+    index: np.ndarray,
+    *,
+    alpha: float = 0.5,
+    names: Sequence[str] | None = None,
+) -> Image.Image:
+    """A photo with its label drawn over it, and a legend of the classes present.
+
+    Labelled pixels are blended with their palette colour at opacity ``alpha``;
+    background (0) is left as it is so the photo stays readable. ``names[i]`` names
+    class ``i`` in the legend (255 is "ignore" unless named).
+    """
+    photo = np.asarray(photo)
+    index = np.asarray(index)
+    if photo.shape[:2] != index.shape or photo.ndim != 3 or photo.shape[2] != 3:
+        raise ValueError(
+            f"label_overlay: expected an (H, W, 3) photo matching the (H, W) label, "
+            f"got {photo.shape} and {index.shape}"
+        )
+    colors = label_colormap(256)[index]
+    blended = photo.astype(np.float32) * (1 - alpha) + colors.astype(np.float32) * alpha
+    out = np.where((index != BACKGROUND_INDEX)[..., None], np.rint(blended), photo).astype(np.uint8)
+    present = np.flatnonzero(np.bincount(index.ravel(), minlength=256)).tolist()
+
+    def name(i: int) -> str:
+        if names is not None and i < len(names):
+            return names[i]
+        return IGNORE_NAME if i == IGNORE_INDEX else ""
+
+    legend = palette_legend(present, [name(i) for i in present])
+    h, w = index.shape
+    canvas = Image.new("RGB", (w + legend.width, max(h, legend.height)), (255, 255, 255))
+    canvas.paste(Image.fromarray(out), (0, 0))
+    canvas.paste(legend, (w, 0))
+    return canvas

@@ -1,14 +1,39 @@
-"""Class pixel histograms, and the loss weights derived from them."""
+"""Class pixel histograms, and the loss weights derived from them.
+
+:func:`pixel_histogram` counts one label array; :func:`count_pixels` counts a whole
+dataset of label PNGs (in parallel through :mod:`labeltools.engine`) and is the one
+counting implementation shared by ``labeltools weights`` and ``labeltools stats``.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .constants import IGNORE_INDEX
+from .errors import DatasetError
 
-__all__ = ["PixelHistogram", "pixel_histogram"]
+__all__ = [
+    "METHODS",
+    "ClassCounts",
+    "ClassWeights",
+    "DatasetWeights",
+    "LabelSet",
+    "OutOfRange",
+    "PixelHistogram",
+    "class_weights",
+    "count_pixels",
+    "counts_to_json",
+    "dataset_weights",
+    "find_labels",
+    "pixel_histogram",
+    "save_weights",
+]
 
 
 @dataclass(frozen=True)
@@ -48,3 +73,361 @@ def pixel_histogram(
         counts[ignore_index] = 0
     tail = full[num_classes:].sum() - (ignored if ignore_index >= num_classes else 0)
     return PixelHistogram(counts, ignored, int(tail))
+
+
+@dataclass(frozen=True)
+class OutOfRange:
+    """A label value >= the number of classes (and not the ignore index)."""
+
+    value: int
+    pixels: int
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClassCounts:
+    """Pixel statistics of a set of label images, per class.
+
+    - ``pixels[c]``: pixels of class ``c`` (int64, shape ``(C,)``);
+    - ``images[c]``: number of images that contain class ``c`` at all;
+    - ``image_pixels[c]``: labelled pixels (not ignored, not out of range) of the
+      images that contain class ``c``: the denominator of median-frequency balancing;
+    - ``ignored``: ignore-index pixels; ``out_of_range``: pixels whose value is
+      >= ``num_classes`` (and not the ignore index), detailed per value in
+      ``out_of_range_values`` with the files each occurs in;
+    - ``num_images``: label images counted.
+
+    Ignored and out-of-range pixels are in no class and in no share.
+    """
+
+    pixels: np.ndarray
+    images: np.ndarray
+    image_pixels: np.ndarray
+    ignored: int
+    out_of_range: int
+    out_of_range_values: tuple[OutOfRange, ...]
+    num_images: int
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def labelled(self) -> int:
+        """Pixels counted in some class (the denominator of every share)."""
+        return int(self.pixels.sum())
+
+    def shares(self) -> np.ndarray:
+        """Each class's share of the labelled pixels (float64; zeros when nothing is labelled)."""
+        total = self.labelled
+        if total == 0:
+            return np.zeros(self.num_classes, dtype=np.float64)
+        return self.pixels / total
+
+
+@dataclass(frozen=True)
+class _ImageCounts:
+    # What one worker sends back: small, so the pool's pickling cost stays negligible.
+    path: str
+    counts: np.ndarray
+    ignored: int
+    out_of_range: tuple[tuple[int, int], ...]
+
+
+def _count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:
+    from .pngio import lblread  # Pillow is only needed once files are read
+
+    lbl = lblread(path)
+    hist = pixel_histogram(lbl, num_classes, ignore_index)
+    oor: tuple[tuple[int, int], ...] = ()
+    if hist.out_of_range:
+        # Rare (a broken dataset), so a second pass only then to name the values.
+        full = np.bincount(lbl.ravel(), minlength=256)
+        bad = [v for v in range(num_classes, 256) if full[v] and v != ignore_index]
+        oor = tuple((v, int(full[v])) for v in bad)
+    return _ImageCounts(path, hist.counts, hist.ignored, oor)
+
+
+def count_pixels(
+    label_paths: Sequence[str | os.PathLike[str]],
+    num_classes: int,
+    *,
+    ignore_index: int = IGNORE_INDEX,
+    workers: int | None = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> ClassCounts:
+    """Count the pixels of each class over label PNGs (P or L; RGB raises).
+
+    ``workers``: 1 = in this process, ``None``/0 = all CPUs, N = N processes; the
+    result is identical for any number of workers. ``progress(done, total)`` is
+    called after each file. Values >= ``num_classes`` other than ``ignore_index``
+    are not an error here: they are counted in ``out_of_range`` and listed per value
+    in ``out_of_range_values``, for the caller to report.
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"count_pixels: num_classes must be an int, got {type(num_classes).__name__}")
+    if not 1 <= num_classes <= 256:
+        raise ValueError(f"count_pixels: num_classes must be in [1, 256], got {num_classes}")
+    from .engine import run
+
+    paths = [os.fspath(p) for p in label_paths]
+    fn = functools.partial(_count_image, num_classes=int(num_classes), ignore_index=ignore_index)
+    pixels = np.zeros(num_classes, dtype=np.int64)
+    images = np.zeros(num_classes, dtype=np.int64)
+    image_pixels = np.zeros(num_classes, dtype=np.int64)
+    ignored = 0
+    oor_pixels: dict[int, int] = {}
+    oor_files: dict[int, list[str]] = {}
+    for res in run(fn, paths, workers=workers, progress=progress):
+        pixels += res.counts
+        present = res.counts > 0
+        images += present
+        image_pixels[present] += int(res.counts.sum())
+        ignored += res.ignored
+        for value, n in res.out_of_range:
+            oor_pixels[value] = oor_pixels.get(value, 0) + n
+            oor_files.setdefault(value, []).append(res.path)
+    values = tuple(
+        OutOfRange(v, oor_pixels[v], tuple(oor_files[v])) for v in sorted(oor_pixels)
+    )
+    return ClassCounts(
+        pixels=pixels,
+        images=images,
+        image_pixels=image_pixels,
+        ignored=ignored,
+        out_of_range=sum(oor_pixels.values()),
+        out_of_range_values=values,
+        num_images=len(paths),
+    )
+
+
+#: The weighting schemes :func:`class_weights` knows.
+METHODS = ("enet", "median-frequency", "inverse", "inverse-sqrt")
+
+#: ENet's constant: keeps 1 / ln(c + f) bounded (at 1 / ln(1.02) ~ 50.5) as f -> 0.
+ENET_C = 1.02
+
+
+@dataclass(frozen=True)
+class ClassWeights:
+    """Per-class loss weights (float64, shape ``(C,)``) and the counts they came from.
+
+    ``zero_classes`` lists the classes with no pixels: their weight is the largest
+    weight of the present classes (for ``enet``, the formula's own value at
+    ``f = 0``, ``1 / ln(1.02)``, which is that maximum), so it is finite and treats an
+    unseen class as the rarest one.
+    """
+
+    method: str
+    weights: np.ndarray
+    counts: ClassCounts
+    zero_classes: tuple[int, ...]
+
+
+def class_weights(counts: ClassCounts, method: str = "enet") -> ClassWeights:
+    """Turn pixel counts into class-balancing loss weights.
+
+    - ``enet`` (Paszke et al., 2016): ``w_c = 1 / ln(1.02 + f_c)``, ``f_c`` = class
+      pixels / all labelled pixels; the numbers pytorch-deeplab-xception's
+      ``calculate_weigths_labels`` computes.
+    - ``median-frequency`` (Eigen & Fergus 2015, SegNet): ``freq_c`` = class pixels /
+      labelled pixels of the images in which ``c`` appears; ``w_c = median(freq) / freq_c``
+      with the median over the present classes.
+    - ``inverse`` (``1 / f_c``) and ``inverse-sqrt`` (``1 / sqrt(f_c)``), scaled so that
+      their mean over the present classes is 1.
+
+    Classes with no pixels get a finite weight (see :class:`ClassWeights`).
+    Raises :class:`~labeltools.errors.DatasetError` when no pixel is labelled at all.
+    """
+    if method not in METHODS:
+        raise ValueError(f"class_weights: method must be one of {', '.join(METHODS)}, got {method!r}")
+    pixels = counts.pixels.astype(np.float64)
+    total = pixels.sum()
+    if total == 0:
+        raise DatasetError(
+            f"no labelled pixels in {counts.num_images} label images "
+            f"(all ignored or out of range): cannot compute class weights"
+        )
+    present = counts.pixels > 0
+    zero = tuple(int(c) for c in np.flatnonzero(~present))
+    if method == "enet":
+        # Elementwise exactly as calculate_weigths_labels: frequency / total, then 1/ln.
+        weights = 1 / np.log(ENET_C + pixels / total)
+    else:
+        weights = np.zeros(counts.num_classes, dtype=np.float64)
+        if method == "median-frequency":
+            freq = pixels[present] / counts.image_pixels[present]
+            weights[present] = np.median(freq) / freq
+        else:
+            share = pixels[present] / total
+            raw = 1 / share if method == "inverse" else 1 / np.sqrt(share)
+            weights[present] = raw / raw.mean()
+        if zero:
+            weights[~present] = weights[present].max()
+    return ClassWeights(method, weights, counts, zero)
+
+
+# --------------------------------------------------------------------------- datasets
+
+#: Where VOC keeps label PNGs and split lists, relative to the dataset root.
+LABEL_DIR = "SegmentationClass"
+LISTS_DIR = ("ImageSets", "Segmentation")
+CLASS_NAMES_FILE = "class_names.txt"
+#: How many files an out-of-range message names per value.
+MAX_LISTED_FILES = 3
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """The label PNGs of a dataset (or a plain folder of labels), in a fixed order.
+
+    ``root`` is the dataset root (the folder holding ``SegmentationClass``, or the
+    label folder itself when it is not called that); ``class_names`` come from
+    ``root/class_names.txt`` when it exists (labelme's ``__ignore__`` left out).
+    """
+
+    root: Path
+    label_dir: Path
+    paths: tuple[Path, ...]
+    class_names: tuple[str, ...] | None
+
+
+def _read_list(list_file: Path, label_dir: Path) -> tuple[Path, ...]:
+    try:
+        text = list_file.read_text(encoding="utf-8-sig")
+    except (FileNotFoundError, IsADirectoryError):
+        raise DatasetError(f"{list_file}: no such list file") from None
+    paths = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        # VOC lists may carry a second column (classification flags): the id comes first.
+        item = line.split()[0] if line.split() else ""
+        if not item:
+            continue
+        label = label_dir / f"{item}.png"
+        if not label.is_file():
+            raise DatasetError(f"{list_file}: line {lineno}: id {item!r} has no label {label}")
+        paths.append(label)
+    if not paths:
+        raise DatasetError(f"{list_file}: expected one id per line, found none")
+    return tuple(paths)
+
+
+def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] | None = None) -> LabelSet:
+    """The label PNGs of a VOC dataset root or of a label folder.
+
+    ``list_file`` (e.g. ``train.txt``) restricts them to the listed ids; a relative
+    name that does not exist as given is looked up in ``ImageSets/Segmentation``.
+    """
+    from .classnames import read_class_names
+    from .constants import IGNORE_NAME
+
+    p = Path(path)
+    if not p.is_dir():
+        raise DatasetError(f"{p}: expected a VOC dataset folder or a folder of label PNGs")
+    if (p / LABEL_DIR).is_dir():
+        root, label_dir = p, p / LABEL_DIR
+    else:
+        label_dir = p
+        root = p.parent if p.name == LABEL_DIR else p
+    if list_file is not None:
+        lf = Path(list_file)
+        if not lf.exists() and not lf.is_absolute():
+            lf = root.joinpath(*LISTS_DIR, lf)
+        paths = _read_list(lf, label_dir)
+    else:
+        paths = tuple(sorted(q for q in label_dir.glob("*.png") if q.is_file()))
+        if not paths:
+            raise DatasetError(f"{label_dir}: no label PNGs in this folder")
+    names = None
+    if (root / CLASS_NAMES_FILE).is_file():
+        names = tuple(n for n in read_class_names(root / CLASS_NAMES_FILE) if n != IGNORE_NAME)
+    return LabelSet(root, label_dir, paths, names)
+
+
+def _out_of_range_message(counts: ClassCounts, ignore_index: int) -> str:
+    parts = []
+    for o in counts.out_of_range_values:
+        names = ", ".join(Path(f).name for f in o.files[:MAX_LISTED_FILES])
+        if len(o.files) > MAX_LISTED_FILES:
+            names += f" and {len(o.files) - MAX_LISTED_FILES} more"
+        parts.append(f"{o.value} ({o.pixels} px in {names})")
+    files = {f for o in counts.out_of_range_values for f in o.files}
+    return (
+        f"{len(files)} of {counts.num_images} label files hold values >= {counts.num_classes} "
+        f"(the number of classes) other than {ignore_index}: {'; '.join(parts)}; "
+        f"fix the labels, give the right number of classes, or leave them out "
+        f"(--ignore-out-of-range)"
+    )
+
+
+@dataclass(frozen=True)
+class DatasetWeights:
+    """:func:`dataset_weights`' result: the labels used and their class weights."""
+
+    labels: LabelSet
+    weights: ClassWeights
+
+
+def dataset_weights(
+    path: str | os.PathLike[str],
+    *,
+    list_file: str | os.PathLike[str] | None = None,
+    num_classes: int | None = None,
+    method: str = "enet",
+    ignore_out_of_range: bool = False,
+    ignore_index: int = IGNORE_INDEX,
+    workers: int | None = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> DatasetWeights:
+    """Class weights of a dataset's labels (see :func:`find_labels`, :func:`class_weights`).
+
+    ``num_classes`` defaults to the length of ``class_names.txt`` in the dataset
+    root. Values >= ``num_classes`` (other than the ignore index) raise
+    :class:`~labeltools.errors.DatasetError` listing them with their files, unless
+    ``ignore_out_of_range``, which leaves them out of every count.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    labels = find_labels(path, list_file)
+    if num_classes is None:
+        if labels.class_names is None:
+            raise DatasetError(
+                f"{labels.root}: no {CLASS_NAMES_FILE} to tell the number of classes; "
+                f"give it (--num-classes N)"
+            )
+        num_classes = len(labels.class_names)
+    counts = count_pixels(
+        labels.paths, num_classes, ignore_index=ignore_index, workers=workers, progress=progress
+    )
+    if counts.out_of_range and not ignore_out_of_range:
+        raise DatasetError(_out_of_range_message(counts, ignore_index))
+    return DatasetWeights(labels, class_weights(counts, method))
+
+
+def save_weights(path: str | os.PathLike[str], weights: np.ndarray) -> Path:
+    """Write float64 weights as ``.npy`` atomically (``np.load`` gives them back as saved)."""
+    from ._files import atomic_path
+
+    target = Path(path)
+    with atomic_path(target, suffix=".npy") as tmp, open(tmp, "wb") as f:
+        np.save(f, np.asarray(weights, dtype=np.float64))
+    return target
+
+
+def counts_to_json(result: ClassWeights, class_names: Sequence[str] | None = None) -> dict:
+    """The raw counts and weights as a JSON-ready dict (``--counts counts.json``)."""
+    c = result.counts
+    return {
+        "num_classes": c.num_classes,
+        "num_images": c.num_images,
+        "class_names": list(class_names) if class_names is not None else None,
+        "pixels": c.pixels.tolist(),
+        "images": c.images.tolist(),
+        "image_pixels": c.image_pixels.tolist(),
+        "ignored": c.ignored,
+        "out_of_range": c.out_of_range,
+        "out_of_range_values": {str(o.value): o.pixels for o in c.out_of_range_values},
+        "method": result.method,
+        "weights": result.weights.tolist(),
+        "zero_classes": list(result.zero_classes),
+    }

@@ -1,0 +1,248 @@
+"""Colour palettes: which RGB colour stands for which class index.
+
+Three sources: the VOC colour map (the default; its void colour (224, 224, 192) is
+255), a Datumaro / CVAT ``labelmap.txt`` (``name:r,g,b:parts:actions``) and a CSV
+of ``index,name,r,g,b``. A palette is looked up through a table indexed by the
+packed 24-bit colour, built once per palette, so converting an image is a single
+gather, whatever the number of classes.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .colormap import VOID_COLOR, label_colormap
+from .constants import IGNORE_INDEX, IGNORE_NAME
+from .errors import PaletteError
+
+__all__ = ["Palette", "read_palette", "voc_palette"]
+
+#: Entry of the lookup table for a colour that is in no class.
+UNKNOWN = 256
+#: Number of 24-bit RGB colours: the size of the lookup table.
+_N_COLORS = 1 << 24
+
+
+def pack_rgb(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pack colour channels into one uint32 key per pixel: ``r << 16 | g << 8 | b``."""
+    key = r.astype(np.uint32) << 16
+    key |= g.astype(np.uint32) << 8
+    key |= b
+    return key
+
+
+@dataclass(frozen=True, eq=False)
+class Palette:
+    """Colour -> class index. ``colors[i]`` (uint8 RGB) is class ``indices[i]``.
+
+    ``names[i]`` is the class name when the source gives one (else ``""``);
+    ``source`` is ``"voc"`` or the palette file's path, for messages.
+    """
+
+    colors: np.ndarray
+    indices: np.ndarray
+    names: tuple[str, ...]
+    source: str
+    num_classes: int | None = None
+
+    @property
+    def label(self) -> str:
+        """How messages name this palette: ``the VOC palette`` or ``palette <file>``."""
+        if self.source != "voc":
+            return f"palette {self.source}"
+        if self.num_classes is None:
+            return "the VOC palette"
+        return f"the VOC palette's first {self.num_classes} colours"
+
+    def lookup_table(self) -> np.ndarray:
+        """The ``2**24`` uint16 table: packed colour -> class index, :data:`UNKNOWN` if none.
+
+        32 MiB, built on first use and cached per palette content, so a folder (and
+        each worker process, which gets the palette pickled) builds it once.
+        """
+        return _lookup_table(self.colors.tobytes(), self.indices.tobytes())
+
+    def name_of(self, index: int) -> str:
+        for i, n in zip(self.indices.tolist(), self.names):
+            if i == index:
+                return n
+        return ""
+
+
+@functools.lru_cache(maxsize=4)
+def _lookup_table(colors: bytes, indices: bytes) -> np.ndarray:
+    c = np.frombuffer(colors, dtype=np.uint8).reshape(-1, 3)
+    lut = np.full(_N_COLORS, UNKNOWN, dtype=np.uint16)
+    lut[pack_rgb(c[:, 0], c[:, 1], c[:, 2])] = np.frombuffer(indices, dtype=np.uint8)
+    lut.flags.writeable = False
+    return lut
+
+
+@functools.lru_cache(maxsize=8)
+def voc_palette(num_classes: int | None = None) -> Palette:
+    """The VOC colour map as a palette, its void colour (224, 224, 192) being 255.
+
+    By default all 256 colours. ``num_classes`` keeps only the colours of classes
+    ``0 .. num_classes - 1`` (plus void), so that any other colour is reported:
+    with all 256, a mask written in BGR order by OpenCV goes unnoticed, because
+    the VOC colours of indices below 64 are closed under swapping red and blue.
+    """
+    if num_classes is not None and not 1 <= num_classes <= IGNORE_INDEX:
+        raise ValueError(f"voc_palette: num_classes must be in [1, {IGNORE_INDEX}], got {num_classes}")
+    cmap = label_colormap(256)
+    if num_classes is None:
+        return Palette(cmap, np.arange(256, dtype=np.uint8), ("",) * 256, "voc")
+    keep = [*range(num_classes), IGNORE_INDEX]
+    return Palette(
+        cmap[keep], np.array(keep, dtype=np.uint8), ("",) * len(keep), "voc", num_classes=num_classes
+    )
+
+
+def _parse_color(path: Path, lineno: int, text: str) -> tuple[int, int, int]:
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 3 or not all(0 <= v <= 255 for v in values):
+        raise PaletteError(
+            f"{path}: line {lineno}: expected a colour r,g,b with values in 0..255, found {text!r}"
+        )
+    return values[0], values[1], values[2]
+
+
+def _build(path: Path, entries: list[tuple[int, int, str, tuple[int, int, int]]]) -> Palette:
+    """``entries`` = (line, index, name, colour); reject colours given twice."""
+    seen: dict[tuple[int, int, int], tuple[int, str]] = {}
+    for lineno, _, name, color in entries:
+        if color in seen:
+            first_line, first_name = seen[color]
+            raise PaletteError(
+                f"{path}: line {lineno}: colour {color} of {name!r} is already the colour of "
+                f"{first_name!r} on line {first_line}; a colour must name one class"
+            )
+        seen[color] = (lineno, name)
+    if VOID_COLOR not in seen and all(i != IGNORE_INDEX for _, i, _, _ in entries):
+        # VOC's void border colour means "ignore" in every VOC-style mask.
+        entries = [*entries, (0, IGNORE_INDEX, IGNORE_NAME, VOID_COLOR)]
+    colors = np.array([e[3] for e in entries], dtype=np.uint8).reshape(-1, 3)
+    indices = np.array([e[1] for e in entries], dtype=np.uint8)
+    return Palette(colors, indices, tuple(e[2] for e in entries), str(path))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise PaletteError(f"{path}: no such palette file") from None
+    except IsADirectoryError:
+        raise PaletteError(f"{path}: expected a palette file, found a directory") from None
+    except UnicodeDecodeError as exc:
+        raise PaletteError(f"{path}: expected UTF-8 text, {exc.reason} at byte {exc.start}") from None
+
+
+def read_labelmap(path: str | os.PathLike[str]) -> Palette:
+    """Read a Datumaro / CVAT ``labelmap.txt``: ``name:r,g,b:parts:actions`` per line.
+
+    Lines starting with ``#`` (the ``# label:color_rgb:parts:actions`` header) and
+    blank lines are skipped. Class index = position among the label lines, except
+    labelme's ``__ignore__``, which is 255 and takes no index. A label without a
+    colour gets the VOC colour of its index, as Datumaro does. The VOC void colour
+    maps to 255 unless the file gives it to a class.
+    """
+    p = Path(path)
+    entries: list[tuple[int, int, str, tuple[int, int, int]]] = []
+    names: dict[str, int] = {}
+    index = 0
+    for lineno, raw in enumerate(_read_text(p).splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split(":")
+        if not 2 <= len(fields) <= 4 or not fields[0].strip():
+            raise PaletteError(
+                f"{p}: line {lineno}: expected name:r,g,b:parts:actions, found {line!r}"
+            )
+        name = fields[0].strip()
+        if name in names:
+            raise PaletteError(
+                f"{p}: line {lineno}: label {name!r} already defined on line {names[name]}"
+            )
+        names[name] = lineno
+        if name == IGNORE_NAME:
+            cls = IGNORE_INDEX
+        else:
+            if index >= IGNORE_INDEX:
+                raise PaletteError(
+                    f"{p}: line {lineno}: more than {IGNORE_INDEX} classes; "
+                    f"an 8-bit label PNG holds indices 0..{IGNORE_INDEX - 1}"
+                )
+            cls = index
+            index += 1
+        color_text = fields[1].strip()
+        if color_text:
+            color = _parse_color(p, lineno, color_text)
+        else:
+            color = tuple(int(v) for v in label_colormap(256)[cls])  # type: ignore[assignment]
+        entries.append((lineno, cls, name, color))
+    if not entries:
+        raise PaletteError(f"{p}: expected name:r,g,b:parts:actions lines, found none")
+    return _build(p, entries)
+
+
+CSV_HEADER = ("index", "name", "r", "g", "b")
+
+
+def read_color_csv(path: str | os.PathLike[str]) -> Palette:
+    """Read a CSV palette of ``index,name,r,g,b`` rows (an optional header row first)."""
+    p = Path(path)
+    rows = list(csv.reader(io.StringIO(_read_text(p))))
+    entries: list[tuple[int, int, str, tuple[int, int, int]]] = []
+    indices: dict[int, int] = {}
+    for lineno, row in enumerate(rows, start=1):
+        cells = [c.strip() for c in row]
+        if not cells or all(not c for c in cells):
+            continue
+        if lineno == 1 and tuple(c.lower() for c in cells) == CSV_HEADER:
+            continue
+        if len(cells) != 5:
+            raise PaletteError(
+                f"{p}: line {lineno}: expected 5 fields index,name,r,g,b, found {len(cells)}: "
+                f"{','.join(row)!r}"
+            )
+        try:
+            cls = int(cells[0])
+        except ValueError:
+            cls = -1
+        if not 0 <= cls <= IGNORE_INDEX:
+            raise PaletteError(
+                f"{p}: line {lineno}: expected a class index in 0..{IGNORE_INDEX}, found {cells[0]!r}"
+            )
+        if cls in indices:
+            raise PaletteError(
+                f"{p}: line {lineno}: index {cls} already defined on line {indices[cls]}"
+            )
+        indices[cls] = lineno
+        color = _parse_color(p, lineno, ",".join(cells[2:]))
+        entries.append((lineno, cls, cells[1], color))
+    if not entries:
+        raise PaletteError(f"{p}: expected index,name,r,g,b rows, found none")
+    return _build(p, entries)
+
+
+def read_palette(spec: str | os.PathLike[str] | None, num_classes: int | None = None) -> Palette:
+    """``None`` or ``"voc"``: :func:`voc_palette` (``num_classes`` applies to it only);
+    ``*.csv``: :func:`read_color_csv`; any other file: :func:`read_labelmap`."""
+    if spec is None or (isinstance(spec, str) and spec.lower() == "voc"):
+        return voc_palette(num_classes)
+    p = Path(spec)
+    if p.suffix.lower() == ".csv":
+        return read_color_csv(p)
+    return read_labelmap(p)
