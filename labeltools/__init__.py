@@ -43,6 +43,7 @@ from .splits import (
     split_ids,
     stratified_split_ids,
 )
+from .stats import DatasetStats, dataset_stats
 from .weights import (
     ClassCounts,
     ClassWeights,
@@ -68,6 +69,7 @@ __all__ = [
     "ClassWeights",
     "ColorMatch",
     "DatasetError",
+    "DatasetStats",
     "EvaluationError",
     "IGNORE_INDEX",
     "IGNORE_NAME",
@@ -94,6 +96,7 @@ __all__ = [
     "check_dataset",
     "class_weights",
     "count_pixels",
+    "dataset_stats",
     "dataset_weights",
     "dump_csv",
     "dump_xlsx",

@@ -513,3 +513,79 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+#: Label sizes listed by `stats` (the rest are summed in one line).
+_SHOWN_SIZES = 5
+
+
+@app.command("stats")
+def stats_cmd(
+    dataset: Annotated[Path, typer.Argument(metavar="DATASET|LABEL_DIR", help="VOC dataset folder, or a folder of label PNGs.")],
+    list_file: Annotated[
+        Optional[Path],
+        typer.Option("--list", help="Only these ids (e.g. train.txt; looked up in ImageSets/Segmentation too)."),
+    ] = None,
+    num_classes: Annotated[
+        Optional[int],
+        typer.Option(
+            "--num-classes", min=1, max=255,
+            help="Number of classes (default: lines of class_names.txt, else the largest value + 1).",
+        ),
+    ] = None,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option("--plot", dir_okay=False, help="Also draw a bar chart of the class shares (PNG)."),
+    ] = None,
+    log: Annotated[bool, typer.Option("--log", help="Log-scale bars in --plot (rare classes stay visible).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 1,
+) -> None:
+    """Per-class pixels, share and images, and the label sizes, of a dataset."""
+    from .stats import dataset_stats
+
+    with _Bar("counting pixels") as bar:
+        stats = dataset_stats(
+            dataset, list_file=list_file, num_classes=num_classes, workers=workers, progress=bar
+        )
+    if plot is not None:
+        from ._files import atomic_path
+        from .viz import class_share_chart
+
+        scale = ", log scale" if log else ""
+        title = f"{stats.root.name}: share of labelled pixels per class ({stats.num_images} labels{scale})"
+        img = class_share_chart(stats.class_names, stats.counts.shares().tolist(), log=log, title=title)
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(plot, suffix=".png") as tmp:
+            img.save(tmp, format="PNG")
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(stats.to_dict(), indent=2))
+    else:
+        _print_stats(stats)
+    if plot is not None:
+        typer.echo(f"Wrote {plot}", err=as_json)
+
+
+def _print_stats(stats: Any) -> None:
+    c = stats.counts
+    shares = c.shares()
+    table = _table(
+        f"{stats.root}: {c.num_images} labels, {c.num_classes} classes "
+        f"(from {stats.num_classes_source})",
+        ["class", "pixels", "share", "images"],
+    )
+    for i in range(c.num_classes):
+        name = f"{i} {stats.class_names[i]}".rstrip()
+        table.add_row(name, f"{int(c.pixels[i]):,}", f"{shares[i] * 100:.2f} %", str(int(c.images[i])))
+    _print(table)
+    typer.echo(f"labelled {c.labelled:,} px; ignored (255) {c.ignored:,} px")
+    if c.out_of_range:
+        values = ", ".join(str(o.value) for o in c.out_of_range_values)
+        typer.echo(f"out of range (values {values}): {c.out_of_range:,} px, in no class")
+    sizes = [f"{w}x{h} ({n})" for (w, h), n in stats.sizes[:_SHOWN_SIZES]]
+    rest = sum(n for _, n in stats.sizes[_SHOWN_SIZES:])
+    if rest:
+        sizes.append(f"{len(stats.sizes) - _SHOWN_SIZES} other sizes ({rest})")
+    typer.echo("label sizes: " + ", ".join(sizes))
