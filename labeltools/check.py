@@ -260,7 +260,9 @@ def _read_list(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: expected UTF-8 text, {exc.reason} at byte {exc.start}") from None
+        raise DatasetError(
+            f"{path}: expected UTF-8 text, {exc.reason} at byte {exc.start}"
+        ) from None
     # VOC's per-class lists carry a flag after the id ("2008_000002 -1"): the id is the first word.
     return [line.split()[0] for line in text.splitlines() if line.strip()]
 

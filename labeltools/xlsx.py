@@ -3,9 +3,10 @@
 A VOC label PNG looks like a colour picture but stores class indices; a grey label
 looks black; a colour mask stores colours. Dumping the pixels to a workbook whose
 cells are filled with each value's colour shows at a glance which of these a file
-is. This is the only module that imports a spreadsheet writer (xlsxwriter: its
-constant-memory mode writes a coloured 500x375 dump several times faster than
-openpyxl, and the workbook reads back in openpyxl, LibreOffice and Excel).
+is. The workbook is written by :mod:`labeltools._xlsxwrite`, a minimal writer that
+builds each row of cells with one string join: several times faster than
+xlsxwriter or openpyxl on the 187,500 cells of a VOC-sized label (see
+``benchmarks/bench_xlsx.py``); the files read back in openpyxl and LibreOffice.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ._files import atomic_path, atomic_write_text
+from ._xlsxwrite import Style, Workbook
 from .classnames import read_class_names
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX
@@ -48,8 +50,8 @@ PIXEL_FONT_SIZE = 8
 #: get no fills and a truncated legend: every format is a style record in the file.
 MAX_COLOURED_VALUES = 1024
 #: How 255 (void) stands out besides its pale VOC colour: bold dark-red digits.
-VOID_FONT_COLOR = "#C00000"
-HEADER_FILL = "#D9D9D9"
+VOID_FONT_COLOR = "C00000"
+HEADER_FILL = "D9D9D9"
 #: Class names for 255 when the names file has no 255th line.
 VOID_NAME = "void / ignore"
 #: The ``info`` sheet lists at most this many distinct values.
@@ -209,7 +211,7 @@ def _voc_index(rgba: tuple[int, ...]) -> int | None:
 
 
 def _hex(rgb: Sequence[int]) -> str:
-    return "#{:02X}{:02X}{:02X}".format(*(int(v) for v in rgb[:3]))
+    return "{:02X}{:02X}{:02X}".format(*(int(v) for v in rgb[:3]))
 
 
 def _class_names(label: Path, classes: PathLike | Sequence[str] | None) -> tuple[str, ...]:
@@ -258,8 +260,6 @@ def dump_xlsx(
     ``class_names.txt`` in the parent of the label's folder, if there is one.
     The write is atomic.
     """
-    import xlsxwriter  # only this command needs it
-
     source, target = Path(label), Path(out)
     region = _read_region(source, box, excel=True)
     names = _class_names(source, classes)
@@ -267,14 +267,12 @@ def dump_xlsx(
     colored = color and len(keys) <= MAX_COLOURED_VALUES
     values = _python_values(region, keys)
 
+    wb = Workbook()
+    _write_pixels(wb, region, values, grid, colored)
+    _write_legend(wb, region, values, counts, names)
+    _write_info(wb, source, region, values, colored, color)
     with atomic_path(target, suffix=".xlsx") as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
-        try:
-            _write_pixels(wb, region, values, grid, colored)
-            _write_legend(wb, region, values, counts, names)
-            _write_info(wb, source, region, values, colored, color)
-        finally:
-            wb.close()
+        wb.save(tmp)
     return PixelDump(
         source, target, "xlsx", region.mode, region.size, region.box, region.palette_kind,
         values, tuple(int(c) for c in counts), colored,
@@ -289,97 +287,94 @@ def _value_colour(region: _Region, value: Any) -> tuple[int, ...] | None:
     return None
 
 
-def _cell_format(wb: Any, region: _Region, value: Any, colored: bool) -> Any:
-    spec: dict[str, Any] = {"font_size": PIXEL_FONT_SIZE, "align": "center"}
+def _cell_style(region: _Region, value: Any, colored: bool) -> Style:
     rgb = _value_colour(region, value) if colored else None
+    fill = font_color = None
     if rgb is not None:
-        spec["bg_color"] = _hex(rgb)
-        spec["font_color"] = _hex(contrast_color(rgb))
-    if region.mode in _INDEX_MODES and value == IGNORE_INDEX:
-        spec.update(bold=True, font_color=VOID_FONT_COLOR)
-    return wb.add_format(spec)
+        fill, font_color = _hex(rgb), _hex(contrast_color(rgb))
+    void = region.mode in _INDEX_MODES and value == IGNORE_INDEX
+    return Style(
+        font_size=PIXEL_FONT_SIZE,
+        bold=void,
+        font_color=VOID_FONT_COLOR if void else font_color,
+        fill=fill,
+        center=True,
+    )
 
 
 def _write_pixels(
-    wb: Any, region: _Region, values: tuple[Any, ...], grid: np.ndarray, colored: bool
+    wb: Workbook, region: _Region, values: tuple[Any, ...], grid: np.ndarray, colored: bool
 ) -> None:
-    ws = wb.add_worksheet("pixels")
+    ws = wb.add_sheet("pixels")
     x0, y0, w, h = region.box
-    header = wb.add_format(
-        {"bold": True, "font_size": PIXEL_FONT_SIZE, "align": "center", "bg_color": HEADER_FILL}
-    )
+    header = Style(font_size=PIXEL_FONT_SIZE, bold=True, fill=HEADER_FILL, center=True)
     width = COLOUR_COLUMN_WIDTH if region.is_colour else INDEX_COLUMN_WIDTH
-    ws.set_column(0, 0, max(width, len(str(y0 + h)) + 1.5))
-    ws.set_column(HEADER_CELLS, HEADER_CELLS + w - 1, width)
+    ws.set_column_width(0, 0, max(width, len(str(y0 + h)) + 1.5))
+    ws.set_column_width(HEADER_CELLS, HEADER_CELLS + w - 1, width)
     if not region.is_colour:
-        ws.set_default_row(INDEX_ROW_HEIGHT)
-    ws.freeze_panes(HEADER_CELLS, HEADER_CELLS)
-    ws.write_string(0, 0, "y \\ x", header)
-    for x in range(w):
-        ws.write_number(0, HEADER_CELLS + x, x0 + x, header)
-    # One format per distinct value, shared by all its cells (not one per cell).
-    formats = [_cell_format(wb, region, v, colored) for v in values]
-    if region.is_colour:
-        put, cell_values = ws.write_string, [",".join(map(str, v)) for v in values]
-    else:
-        put, cell_values = ws.write_number, list(values)
-    # The hot loop: 187,500 cells for a VOC-sized label, so no per-cell work beyond
-    # two list look-ups (``grid`` holds each pixel's position in ``values``).
+        ws.set_default_row_height(INDEX_ROW_HEIGHT)
+    ws.freeze(HEADER_CELLS, HEADER_CELLS)
+    ws.fit_to_page_width()
+    ws.append(["y \\ x", *range(x0, x0 + w)], header)
+
+    # The hot loop: 187,500 cells for a VOC-sized label. A cell's XML depends only on
+    # its column (the reference's letters) and its value (style and content), so both
+    # halves are built once and each row is a single join.
+    header_id = wb.style_id(header)
+    tails = []
+    for value in values:
+        sid = wb.style_id(_cell_style(region, value, colored))
+        if region.is_colour:
+            text = ",".join(map(str, value))
+            tails.append(f'" s="{sid}" t="inlineStr"><is><t>{text}</t></is></c>')
+        else:
+            tails.append(f'" s="{sid}"><v>{value}</v></c>')
+    heads = ['<c r="' + letter for letter in ws.letters(HEADER_CELLS + w)[HEADER_CELLS:]]
     for y, row in enumerate(grid.tolist()):
-        r = HEADER_CELLS + y
-        ws.write_number(r, 0, y0 + y, header)
-        for x, k in enumerate(row, start=HEADER_CELLS):
-            put(r, x, cell_values[k], formats[k])
+        r = str(ws.next_row)
+        first = f'<c r="A{r}" s="{header_id}"><v>{y0 + y}</v></c>'
+        ws.append_xml([first, *[hx + r + tails[k] for hx, k in zip(heads, row)]], HEADER_CELLS + w)
 
 
 def _write_legend(
-    wb: Any, region: _Region, values: tuple[Any, ...], counts: np.ndarray, names: Sequence[str]
+    wb: Workbook, region: _Region, values: tuple[Any, ...], counts: np.ndarray, names: Sequence[str]
 ) -> None:
-    ws = wb.add_worksheet("legend")
-    bold = wb.add_format({"bold": True})
-    share_fmt = wb.add_format({"num_format": "0.00%"})
+    ws = wb.add_sheet("legend")
+    bold = Style(bold=True)
+    share = Style(num_format="0.00%")
     colour = region.is_colour
     heads = (
         ["colour (r,g,b)", "VOC index", "class", "swatch", "pixels", "share"]
         if colour
         else ["value", "class", "swatch", "pixels", "share"]
     )
-    ws.write_row(0, 0, heads, bold)
-    ws.set_column(0, 0, 14 if colour else 8)
-    ws.set_column(heads.index("class"), heads.index("class"), 20)
-    ws.freeze_panes(1, 0)
+    ws.append(heads, bold)
+    ws.set_column_width(0, 0, 14 if colour else 8)
+    ws.set_column_width(heads.index("class"), heads.index("class"), 20)
+    ws.freeze(1, 0)
     total = int(counts.sum())
+    # Colour masks: most frequent colour first (there may be many); indices in order.
     order = np.argsort(-counts, kind="stable") if colour else np.arange(len(values))
-    for row, i in enumerate(order[:MAX_COLOURED_VALUES].tolist(), start=1):
+    for i in order[:MAX_COLOURED_VALUES].tolist():
         value = values[i]
         rgb = _value_colour(region, value)
-        swatch = wb.add_format({"bg_color": _hex(rgb)}) if rgb is not None else None
+        swatch = Style(fill=_hex(rgb)) if rgb is not None else None
+        n = int(counts[i])
         if colour:
             index = _voc_index(value)
-            ws.write_string(row, 0, ",".join(str(c) for c in value))
-            if index is not None:
-                ws.write_number(row, 1, index)
-            ws.write_string(row, 2, _name_of(index, names))
-            col = 3
+            row: list[Any] = [",".join(map(str, value)), index, _name_of(index, names)]
         else:
-            ws.write_number(row, 0, value)
-            ws.write_string(row, 1, _name_of(value, names))
-            col = 2
-        ws.write_blank(row, col, None, swatch)
-        ws.write_number(row, col + 1, int(counts[i]))
-        ws.write_number(row, col + 2, int(counts[i]) / total, share_fmt)
+            row = [value, _name_of(value, names)]
+        ws.append([*row, None, n, n / total], [*([None] * len(row)), swatch, None, share])
     if len(values) > MAX_COLOURED_VALUES:
-        ws.write_string(
-            MAX_COLOURED_VALUES + 1, 0,
-            f"... {len(values) - MAX_COLOURED_VALUES} less frequent values not listed",
-        )
+        ws.append([f"... {len(values) - MAX_COLOURED_VALUES} less frequent values not listed"])
 
 
 def _write_info(
-    wb: Any, source: Path, region: _Region, values: tuple[Any, ...], colored: bool, color: bool
+    wb: Workbook, source: Path, region: _Region, values: tuple[Any, ...], colored: bool, color: bool
 ) -> None:
-    ws = wb.add_worksheet("info")
-    bold = wb.add_format({"bold": True})
+    ws = wb.add_sheet("info")
+    bold = Style(bold=True)
     x, y, w, h = region.box
     shown = values[:MAX_INFO_VALUES]
     listed = "; ".join(",".join(map(str, v)) if region.is_colour else str(v) for v in shown)
@@ -405,11 +400,10 @@ def _write_info(
             "note",
             f"{len(values)} distinct values: too many to colour (at most {MAX_COLOURED_VALUES})",
         ))
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 80)
-    for r, (key, text) in enumerate(rows):
-        ws.write_string(r, 0, key, bold)
-        ws.write_string(r, 1, text)
+    ws.set_column_width(0, 0, 14)
+    ws.set_column_width(1, 1, 80)
+    for key, text in rows:
+        ws.append([key, text], [bold, None])
 
 
 def dump_csv(label: PathLike, out: PathLike, *, box: Box | None = None) -> PixelDump:

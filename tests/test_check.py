@@ -162,7 +162,9 @@ def test_image_cut_inside_its_header(clean):
 def test_not_a_dataset(tmp_path):
     with pytest.raises(DatasetError) as exc:
         check_dataset(tmp_path)
-    assert str(exc.value) == f"{tmp_path}: expected a VOC dataset folder with SegmentationClass/, found none"
+    assert str(exc.value) == (
+        f"{tmp_path}: expected a VOC dataset folder with SegmentationClass/, found none"
+    )
 
 
 def test_cli_check_clean(clean):

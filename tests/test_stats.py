@@ -76,7 +76,8 @@ def test_all_ignore_without_names_is_an_error(tmp_path):
     with pytest.raises(DatasetError) as exc:
         dataset_stats(tmp_path)
     assert str(exc.value) == (
-        f"{tmp_path}: every label pixel is 255 (ignore); give the number of classes (--num-classes N)"
+        f"{tmp_path}: every label pixel is 255 (ignore); "
+        "give the number of classes (--num-classes N)"
     )
 
 
@@ -106,7 +107,8 @@ def test_chart_errors():
 
 def test_cli_stats_table_and_plot(dataset, tmp_path):
     plot = tmp_path / "charts" / "stats.png"
-    result = runner.invoke(app, ["stats", str(dataset), "--plot", str(plot), "--log"], env={"COLUMNS": "120"})
+    args = ["stats", str(dataset), "--plot", str(plot), "--log"]
+    result = runner.invoke(app, args, env={"COLUMNS": "120"})
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "│ 1 cat          │      7 │ 38.89 % │      2 │" in out

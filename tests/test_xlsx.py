@@ -55,7 +55,8 @@ def test_p_image_reads_back_cell_by_cell_with_fills(dataset, tmp_path):
     report = dump_xlsx(dataset, out)
     assert report.values == (0, 1, 15, 255)
     assert report.counts == (9, 3, 4, 4)
-    assert (report.mode, report.palette, report.size, report.box) == ("P", "VOC", (5, 4), (0, 0, 5, 4))
+    assert (report.mode, report.palette) == ("P", "VOC")
+    assert (report.size, report.box) == ((5, 4), (0, 0, 5, 4))
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["pixels", "legend", "info"]
     ws = wb["pixels"]
@@ -75,6 +76,9 @@ def test_p_image_reads_back_cell_by_cell_with_fills(dataset, tmp_path):
     assert ws["F2"].font.b and ws["F2"].font.color.rgb == "FFC00000"
     # Narrow columns: the sheet looks like the image when zoomed out.
     assert all(_col_width(ws, col) < 5 for col in range(2, 7))
+    # Printed / exported to PDF: landscape, every column on one page across.
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.orientation, ws.page_setup.fitToWidth) == ("landscape", 1)
 
 
 def test_legend_and_info(dataset, tmp_path):
@@ -146,7 +150,9 @@ def test_rgb_mask_gives_colour_text_and_voc_index(tmp_path):
     assert [r[:3] for r in legend] == [("0,0,0", 0, ""), ("128,0,0", 1, ""), ("1,2,3", None, "")]
     info = dict(wb["info"].iter_rows(values_only=True))
     assert info["mode"] == "RGB"
-    assert info["note"].startswith("an RGB colour mask: cells hold r,g,b colours, not class indices")
+    assert info["note"].startswith(
+        "an RGB colour mask: cells hold r,g,b colours, not class indices"
+    )
 
 
 def test_16bit_keeps_values(tmp_path):
@@ -250,6 +256,20 @@ def test_cli_dump_xlsx_errors(dataset, tmp_path):
     assert result.stderr == (
         f"Error: {dataset}: --box 4,0,2,1 reaches x + w = 6, y + h = 1 beyond the 5x4 image\n"
     )
-    result = runner.invoke(app, ["dump-xlsx", str(dataset), str(tmp_path / "a.xlsx"), "--box", "1,2"])
+    out = str(tmp_path / "a.xlsx")
+    result = runner.invoke(app, ["dump-xlsx", str(dataset), out, "--box", "1,2"])
     assert result.exit_code == 2
     assert "expected x,y,w,h (four integers), got '1,2'" in result.output
+
+
+def test_too_many_values_are_not_coloured(dataset, tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx, "MAX_COLOURED_VALUES", 3)
+    out = tmp_path / "a.xlsx"
+    report = dump_xlsx(dataset, out)
+    assert not report.colored
+    wb = openpyxl.load_workbook(out)
+    assert wb["pixels"]["C3"].fill.fill_type is None
+    legend = list(wb["legend"].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in legend] == [0, 1, 15, "... 1 less frequent values not listed"]
+    info = list(wb["info"].iter_rows(values_only=True))
+    assert info[-1] == ("note", "4 distinct values: too many to colour (at most 3)")
