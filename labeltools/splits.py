@@ -97,8 +97,10 @@ def stratified_split_ids(
     images still to place goes first, each of its images to the split that still
     wants the most images of that class (ties: the split that wants the most images,
     then a seeded coin), so rare classes are spread before common ones fill the
-    splits. Split sizes are exactly those of :func:`split_ids`. Deterministic for a
-    seed whatever the mapping's order; the global RNGs are never touched.
+    splits. Then seeded random swaps between splits are kept while they lower the
+    worst deviation (see :func:`split_balance`). Split sizes are exactly those of
+    :func:`split_ids`. Deterministic for a seed whatever the mapping's order; the
+    global RNGs are never touched.
     """
     pool = sorted(classes)
     n = len(pool)
@@ -141,11 +143,65 @@ def stratified_split_ids(
     for item in order:  # ids whose label holds no class at all
         if item not in placed:
             place(item, wanted_total.copy())
+    assignment = np.array([placed[i] for i in pool], dtype=np.int64)
+    if all_classes:
+        col = {c: k for k, c in enumerate(all_classes)}
+        presence = np.zeros((n, len(all_classes)), dtype=np.int64)
+        for r, i in enumerate(pool):
+            presence[r, [col[c] for c in labels[i]]] = 1
+        _refine_by_swaps(presence, assignment, sizes, rng)
     by_split: list[list[str]] = [[], [], []]
-    for item, j in placed.items():
+    for item, j in zip(pool, assignment.tolist()):
         by_split[j].append(item)
     train, val_ids, test_ids = (tuple(sorted(x)) for x in by_split)
     return Split(train, val_ids, test_ids)
+
+
+#: Swap proposals per id in the refinement after the greedy pass (capped below).
+SWAPS_PER_ID = 30
+MAX_SWAPS = 30_000
+
+
+def _refine_by_swaps(
+    presence: np.ndarray, assignment: np.ndarray, sizes: np.ndarray, rng: np.random.Generator
+) -> None:
+    """Swap ids between splits while that lowers the worst class-share deviation.
+
+    The greedy pass is good for rare classes but can end badly on small data: once a
+    split is full, the last ids go wherever there is room. Swapping two ids of
+    different splits keeps the sizes; a swap is kept when it lowers (worst deviation,
+    sum of squared deviations), so the result is never worse than the greedy one.
+    """
+    n = len(assignment)
+    live = np.flatnonzero(sizes > 0)
+    if len(live) < 2:
+        return
+    whole = presence.mean(axis=0)
+    counts = np.stack([presence[assignment == j].sum(axis=0) for j in range(3)]).astype(np.float64)
+    safe = np.where(sizes > 0, sizes, 1.0)[:, None]
+
+    def cost(cnt: np.ndarray) -> tuple[float, float]:
+        dev = (cnt / safe - whole)[live]
+        return float(np.abs(dev).max()), float((dev * dev).sum())
+
+    best = cost(counts)
+    for _ in range(min(MAX_SWAPS, SWAPS_PER_ID * n)):
+        a, b = rng.integers(0, n, size=2)
+        i, j = assignment[a], assignment[b]
+        if i == j:
+            continue
+        delta = presence[b] - presence[a]
+        if not delta.any():
+            continue
+        counts[i] += delta
+        counts[j] -= delta
+        new = cost(counts)
+        if new < best:
+            best = new
+            assignment[a], assignment[b] = j, i
+        else:
+            counts[i] -= delta
+            counts[j] += delta
 
 
 @dataclass(frozen=True)

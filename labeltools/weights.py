@@ -31,6 +31,7 @@ __all__ = [
     "counts_to_json",
     "dataset_weights",
     "find_labels",
+    "label_value_counts",
     "pixel_histogram",
     "save_weights",
 ]
@@ -64,9 +65,14 @@ def pixel_histogram(
     lbl = np.asarray(lbl)
     if lbl.dtype != np.uint8:
         raise ValueError(f"pixel_histogram: expected a uint8 label array, got {lbl.dtype}")
+    return _split_histogram(np.bincount(lbl.ravel(), minlength=256), num_classes, ignore_index)
+
+
+def _split_histogram(full: np.ndarray, num_classes: int, ignore_index: int) -> PixelHistogram:
+    """A 256-bin value histogram -> class counts, ignored and out-of-range pixels."""
     if not 1 <= num_classes <= 256:
         raise ValueError(f"pixel_histogram: num_classes must be in [1, 256], got {num_classes}")
-    full = np.bincount(lbl.ravel(), minlength=256).astype(np.int64)
+    full = np.asarray(full, dtype=np.int64)
     ignored = int(full[ignore_index]) if 0 <= ignore_index < 256 else 0
     counts = full[:num_classes].copy()
     if num_classes > ignore_index >= 0:
@@ -134,17 +140,33 @@ class _ImageCounts:
     out_of_range: tuple[tuple[int, int], ...]
 
 
-def _count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:
-    from .pngio import lblread  # Pillow is only needed once files are read
+def label_value_counts(path: str | os.PathLike[str]) -> np.ndarray:
+    """How many pixels of a label PNG hold each value 0..255 (int64, shape (256,)).
 
-    lbl = lblread(path)
-    hist = pixel_histogram(lbl, num_classes, ignore_index)
+    P and L images are counted by Pillow while decoding, without building an array
+    (a third faster than array + bincount); anything else goes through
+    :func:`~labeltools.pngio.lblread`, which reads "1" images and refuses colour masks.
+    """
+    from .errors import ImageReadError
+    from .pngio import _open, lblread
+
+    with _open(path) as img:
+        if img.mode in ("P", "L"):
+            try:
+                return np.asarray(img.histogram(), dtype=np.int64)
+            except OSError as exc:
+                raise ImageReadError(f"{path}: cannot decode image: {exc}") from exc
+    return np.bincount(lblread(path).ravel(), minlength=256).astype(np.int64)
+
+
+def _count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:
+    full = label_value_counts(path)
+    hist = _split_histogram(full, num_classes, ignore_index)
     oor: tuple[tuple[int, int], ...] = ()
     if hist.out_of_range:
-        # Rare (a broken dataset), so a second pass only then to name the values.
-        full = np.bincount(lbl.ravel(), minlength=256)
-        bad = [v for v in range(num_classes, 256) if full[v] and v != ignore_index]
-        oor = tuple((v, int(full[v])) for v in bad)
+        oor = tuple(
+            (v, int(full[v])) for v in range(num_classes, 256) if full[v] and v != ignore_index
+        )
     return _ImageCounts(path, hist.counts, hist.ignored, oor)
 
 

@@ -285,3 +285,17 @@ def test_index2rgb_overlay_size_mismatch(tmp_path):
     Image.new("RGB", (4, 4)).save(photos / "x.jpg")
     with pytest.raises(ImageReadError, match=r"x\.jpg: image is 4x4 but label .*x\.png is 3x2"):
         index2rgb_files(tmp_path / "x.png", tmp_path / "o.png", images=photos)
+
+
+def test_pack_pixels_matches_channel_packing():
+    from labeltools.palettes import pack_pixels, pack_rgb, unpack_key
+
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, size=(5, 7, 3), dtype=np.uint8)
+    expected = pack_rgb(rgb[..., 0], rgb[..., 1], rgb[..., 2])
+    np.testing.assert_array_equal(pack_pixels(rgb), expected)  # contiguous, one read per pixel
+    rgba = np.concatenate([rgb, rng.integers(0, 256, size=(5, 7, 1), dtype=np.uint8)], axis=2)
+    np.testing.assert_array_equal(pack_pixels(rgba), expected)  # alpha dropped
+    np.testing.assert_array_equal(pack_pixels(rgb[:, ::2]), expected[:, ::2])  # strided
+    np.testing.assert_array_equal(pack_pixels(rgb[:1, :1]), expected[:1, :1])  # one pixel
+    assert unpack_key(int(expected[2, 3])) == tuple(int(v) for v in rgb[2, 3])

@@ -1,10 +1,20 @@
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from labeltools import ClassCounts, LabelImageError, OutOfRange, count_pixels, lblsave
-from labeltools.weights import pixel_histogram
+from labeltools import (
+    ClassCounts,
+    DatasetError,
+    LabelImageError,
+    OutOfRange,
+    class_weights,
+    count_pixels,
+    dataset_weights,
+    lblsave,
+)
+from labeltools.weights import find_labels, pixel_histogram, save_weights
 
 
 def _write(tmp_path: Path, name: str, arr) -> Path:
@@ -76,3 +86,175 @@ def test_pixel_histogram_exact():
     h = pixel_histogram(np.array([[0, 1, 1], [255, 4, 2]], dtype=np.uint8), 3)
     assert h.counts.tolist() == [1, 2, 1]
     assert (h.ignored, h.out_of_range) == (1, 1)
+
+
+# ----------------------------------------------------------------- weighting schemes
+
+
+def calculate_weigths_labels(labels, num_classes):
+    """pytorch-deeplab-xception's utils/calculate_weights.py, transcribed (loader -> arrays)."""
+    z = np.zeros((num_classes,))
+    for y in labels:
+        mask = (y >= 0) & (y < num_classes)
+        labels_ = y[mask].astype(np.uint8)
+        count_l = np.bincount(labels_, minlength=num_classes)
+        z += count_l
+    total_frequency = np.sum(z)
+    class_weights = []
+    for frequency in z:
+        class_weight = 1 / (np.log(1.02 + (frequency / total_frequency)))
+        class_weights.append(class_weight)
+    return np.array(class_weights)
+
+
+def _counts(pixels, images=None, image_pixels=None):
+    pixels = np.asarray(pixels, dtype=np.int64)
+    zeros = np.zeros_like(pixels)
+    return ClassCounts(
+        pixels,
+        np.asarray(images, dtype=np.int64) if images is not None else zeros,
+        np.asarray(image_pixels, dtype=np.int64) if image_pixels is not None else zeros,
+        0, 0, (), 1,
+    )
+
+
+def test_enet_parity_with_calculate_weigths_labels_on_random_data(tmp_path):
+    rng = np.random.default_rng(3)
+    arrays, paths = [], []
+    for i in range(6):
+        # skewed classes, some ignore pixels
+        lbl = rng.choice([0, 0, 0, 1, 2, 5, 7, 255], size=(37, 53)).astype(np.uint8)
+        arrays.append(lbl)
+        paths.append(_write(tmp_path, f"r{i}", lbl))
+    expected = calculate_weigths_labels(arrays, 8)
+    result = class_weights(count_pixels(paths, 8), "enet")
+    assert result.weights.dtype == np.float64 and result.weights.shape == (8,)
+    np.testing.assert_allclose(result.weights, expected, rtol=0, atol=1e-12)
+    # classes 3, 4 and 6 never occur: 1 / ln(1.02), exactly as the reference gives
+    assert result.zero_classes == (3, 4, 6)
+    assert result.weights[3] == pytest.approx(1 / math.log(1.02), abs=1e-12)
+
+
+def test_median_frequency_hand_computed():
+    # class 0: 60 px over images totalling 100 labelled px -> freq 0.6
+    # class 1: 10 px over images totalling 40               -> freq 0.25
+    # class 2: 5 px over images totalling 20                -> freq 0.25
+    # class 3: 30 px over images totalling 60               -> freq 0.5
+    counts = _counts([60, 10, 5, 30], [2, 1, 1, 2], [100, 40, 20, 60])
+    w = class_weights(counts, "median-frequency").weights
+    # median of (0.6, 0.25, 0.25, 0.5) = 0.375
+    np.testing.assert_allclose(w, [0.375 / 0.6, 1.5, 1.5, 0.75], rtol=0, atol=1e-15)
+
+
+def test_median_frequency_from_files(three_labels):
+    counts = count_pixels(three_labels, 3)
+    # freq: class 0 = 7/8, class 1 = 2/7, class 2 = 2/3; median = 2/3
+    w = class_weights(counts, "median-frequency").weights
+    np.testing.assert_allclose(w, [(2 / 3) / (7 / 8), (2 / 3) / (2 / 7), 1.0], rtol=1e-15)
+
+
+def test_inverse_and_inverse_sqrt_have_mean_one_over_present_classes():
+    counts = _counts([50, 25, 0, 25])
+    inv = class_weights(counts, "inverse")
+    # shares 0.5, 0.25, 0.25 -> 1/f = 2, 4, 4 -> mean 10/3
+    np.testing.assert_allclose(inv.weights, [0.6, 1.2, 1.2, 1.2], rtol=1e-15)
+    assert inv.zero_classes == (2,)
+    sq = class_weights(counts, "inverse-sqrt").weights
+    raw = np.array([1 / math.sqrt(0.5), 2.0, 2.0])
+    np.testing.assert_allclose(sq[[0, 1, 3]], raw / raw.mean(), rtol=1e-15)
+    assert sq[2] == sq[[0, 1, 3]].max()  # zero-pixel class: the largest weight
+    assert np.mean(sq[[0, 1, 3]]) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_zero_pixel_median_frequency_gets_the_largest_weight():
+    result = class_weights(_counts([60, 0, 5], [2, 0, 1], [100, 0, 20]), "median-frequency")
+    # freq 0.6, 0.25 -> median 0.425 -> weights 0.7083.., 1.7
+    np.testing.assert_allclose(result.weights, [0.425 / 0.6, 1.7, 1.7], rtol=1e-15)
+    assert result.zero_classes == (1,)
+
+
+def test_no_labelled_pixels_is_an_error():
+    with pytest.raises(DatasetError, match=r"no labelled pixels in 1 label images \(all ignored or out of range\)"):
+        class_weights(_counts([0, 0]), "enet")
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="method must be one of enet, median-frequency, inverse, inverse-sqrt, got 'focal'"):
+        class_weights(_counts([1]), "focal")
+
+
+def _dataset(tmp_path):
+    root = tmp_path / "voc"
+    (root / "SegmentationClass").mkdir(parents=True)
+    (root / "ImageSets" / "Segmentation").mkdir(parents=True)
+    (root / "class_names.txt").write_text("_background_\ncat\ndog\n", encoding="utf-8")
+    lblsave(root / "SegmentationClass" / "a.png", np.array([[0, 1], [1, 255]], dtype=np.uint8))
+    lblsave(root / "SegmentationClass" / "b.png", np.array([[0, 0], [2, 2]], dtype=np.uint8))
+    (root / "ImageSets" / "Segmentation" / "train.txt").write_text("a\n", encoding="utf-8")
+    return root
+
+
+def test_dataset_weights_uses_class_names_and_lists(tmp_path):
+    root = _dataset(tmp_path)
+    result = dataset_weights(root)
+    assert result.labels.class_names == ("_background_", "cat", "dog")
+    assert result.weights.counts.pixels.tolist() == [3, 2, 2]
+    only_a = dataset_weights(root, list_file="train.txt", method="inverse")
+    assert only_a.weights.counts.pixels.tolist() == [1, 2, 0]
+    assert only_a.weights.zero_classes == (2,)
+    same = find_labels(root / "SegmentationClass")
+    assert same.root == root and len(same.paths) == 2
+
+
+def test_dataset_weights_out_of_range_error(tmp_path):
+    root = _dataset(tmp_path)
+    lblsave(root / "SegmentationClass" / "c.png", np.array([[0, 3], [7, 7]], dtype=np.uint8))
+    with pytest.raises(DatasetError) as exc:
+        dataset_weights(root)
+    assert str(exc.value) == (
+        "1 of 3 label files hold values >= 3 (the number of classes) other than 255: "
+        "3 (1 px in c.png); 7 (2 px in c.png); fix the labels, give the right number of "
+        "classes, or leave them out (--ignore-out-of-range)"
+    )
+    ok = dataset_weights(root, ignore_out_of_range=True)
+    assert ok.weights.counts.pixels.tolist() == [4, 2, 2]
+
+
+def test_dataset_weights_list_with_missing_label(tmp_path):
+    root = _dataset(tmp_path)
+    lst = root / "ImageSets" / "Segmentation" / "val.txt"
+    lst.write_text("a\n\nzz\n", encoding="utf-8")
+    with pytest.raises(DatasetError) as exc:
+        dataset_weights(root, list_file="val.txt")
+    assert str(exc.value) == f"{lst}: line 3: id 'zz' has no label {root / 'SegmentationClass' / 'zz.png'}"
+
+
+def test_dataset_weights_needs_num_classes(tmp_path):
+    root = _dataset(tmp_path)
+    (root / "class_names.txt").unlink()
+    with pytest.raises(DatasetError, match=r"voc: no class_names\.txt to tell the number of classes; give it \(--num-classes N\)"):
+        dataset_weights(root)
+
+
+def test_save_weights_round_trip(tmp_path):
+    w = np.array([1.5, 2.25])
+    path = save_weights(tmp_path / "w.npy", w)
+    back = np.load(path)
+    assert back.dtype == np.float64 and back.tolist() == [1.5, 2.25]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npy"]
+
+
+def test_label_value_counts_p_l_and_1(tmp_path):
+    from PIL import Image
+
+    from labeltools.weights import label_value_counts
+
+    arr = np.array([[0, 3, 3], [255, 3, 0]], dtype=np.uint8)
+    p = _write(tmp_path, "p", arr)
+    Image.fromarray(arr, mode="L").save(tmp_path / "l.png")
+    Image.fromarray(np.array([[True, False]])).save(tmp_path / "b.png")  # mode "1"
+    for path in (p, tmp_path / "l.png"):
+        full = label_value_counts(path)
+        assert full.dtype == np.int64 and full.shape == (256,)
+        assert {int(v): int(full[v]) for v in np.flatnonzero(full)} == {0: 2, 3: 3, 255: 1}
+    assert label_value_counts(tmp_path / "b.png")[:2].tolist() == [1, 1]
