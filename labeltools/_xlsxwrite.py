@@ -13,10 +13,13 @@ LibreOffice.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
 __all__ = ["Style", "Workbook", "Worksheet", "column_letters"]
@@ -34,6 +37,8 @@ _FONT_NAME = "Calibri"
 _DEFAULT_FONT_SIZE = 11
 #: Built-in number formats (ECMA-376 18.8.30) need no <numFmts> entry.
 _BUILTIN_NUM_FORMATS = {"General": 0, "0": 1, "0.00": 2, "0%": 9, "0.00%": 10}
+#: Bytes per read when copying a sheet's spooled rows into the package.
+_COPY_CHUNK = 1 << 20
 #: Sheet names: at most 31 characters, none of these.
 _MAX_SHEET_NAME = 31
 _BAD_SHEET_CHARS = set("[]:*?/\\")
@@ -134,12 +139,17 @@ def _text(value: str) -> str:
 
 
 class Worksheet:
-    """Rows are appended in order; each is kept as its finished XML string."""
+    """Rows are appended in order and spooled, as finished XML, to a temporary file.
+
+    Memory stays flat however large the sheet (a 16,000 x 16,000 label is 256 M cells);
+    the sheet's header, which names its size, is written in front of them on save.
+    """
 
     def __init__(self, book: Workbook, name: str) -> None:
         self._book = book
         self.name = name
-        self._rows: list[str] = []
+        self._data = tempfile.TemporaryFile()
+        self._n_rows = 0
         self._cols: list[tuple[int, int, float]] = []
         self._row_height: float | None = None
         self._freeze = (0, 0)
@@ -169,7 +179,7 @@ class Worksheet:
         return self._letters[:n]
 
     def _row_open(self) -> str:
-        r = len(self._rows) + 1
+        r = self._n_rows + 1
         if self._row_height is None:
             return f'<row r="{r}">'
         return f'<row r="{r}" ht="{self._row_height:g}" customHeight="1">'
@@ -178,7 +188,7 @@ class Worksheet:
         self, values: Sequence[object], styles: Sequence[Style | None] | Style | None = None
     ) -> None:
         """Append a row: ints/floats as numbers, str as text, None as a blank (styled if given)."""
-        r = str(len(self._rows) + 1)
+        r = str(self._n_rows + 1)
         letters = self.letters(len(values))
         if not isinstance(styles, (list, tuple)):
             styles = [styles] * len(values)
@@ -201,16 +211,29 @@ class Worksheet:
 
     def append_xml(self, cells: Iterable[str], width: int) -> None:
         """Append a row of ready-made ``<c>`` elements spanning ``width`` columns (fast path)."""
-        self._rows.append(self._row_open() + "".join(cells) + "</row>")
+        self._data.write((self._row_open() + "".join(cells) + "</row>").encode("utf-8"))
+        self._n_rows += 1
         self._width = max(self._width, width)
 
     @property
     def next_row(self) -> int:
         """The 1-based number of the row :meth:`append` writes next."""
-        return len(self._rows) + 1
+        return self._n_rows + 1
 
-    def xml_parts(self, selected: bool) -> Iterable[str]:
-        n_rows, n_cols = len(self._rows), max(self._width, 1)
+    def close(self) -> None:
+        self._data.close()
+
+    def write_xml(self, fh: IO[bytes], selected: bool) -> None:
+        """Write the whole worksheet part to ``fh``."""
+        for part in self._head(selected):
+            fh.write(part.encode("utf-8"))
+        self._data.seek(0)
+        shutil.copyfileobj(self._data, fh, _COPY_CHUNK)
+        for part in self._tail():
+            fh.write(part.encode("utf-8"))
+
+    def _head(self, selected: bool) -> Iterable[str]:
+        n_rows, n_cols = self._n_rows, max(self._width, 1)
         last = f"{column_letters(n_cols)[-1]}{max(n_rows, 1)}"
         yield f'{_XML_HEAD}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
         if self._fit_width:
@@ -242,7 +265,8 @@ class Worksheet:
                 )
             yield "</cols>"
         yield "<sheetData>"
-        yield from self._rows
+
+    def _tail(self) -> Iterable[str]:
         yield "</sheetData>"
         yield (
             '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
@@ -255,11 +279,24 @@ class Worksheet:
 
 
 class Workbook:
-    """Sheets in the order added; :meth:`save` writes the whole package at once."""
+    """Sheets in the order added; :meth:`save` writes the whole package at once.
+
+    Use it as a context manager (or call :meth:`close`) to drop the sheets' spooled rows.
+    """
 
     def __init__(self) -> None:
         self._sheets: list[Worksheet] = []
         self._styles = _Styles()
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for sheet in self._sheets:
+            sheet.close()
 
     def style_id(self, style: Style) -> int:
         """The cell-format index of ``style`` (the same index for equal styles)."""
@@ -322,6 +359,5 @@ class Workbook:
             zf.writestr("xl/_rels/workbook.xml.rels", book_rels)
             zf.writestr("xl/styles.xml", self._styles.xml())
             for i, sheet in enumerate(self._sheets, start=1):
-                zf.writestr(
-                    f"xl/worksheets/sheet{i}.xml", "".join(sheet.xml_parts(selected=i == 1))
-                )
+                with zf.open(f"xl/worksheets/sheet{i}.xml", "w") as fh:
+                    sheet.write_xml(fh, selected=i == 1)

@@ -429,7 +429,8 @@ def dump_xlsx_cmd(
         report = dump_xlsx(label, out, box=box, classes=classes, color=not no_color)  # type: ignore[arg-type]
     x, y, w, h = report.box
     shown = ", ".join(
-        ",".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in report.values[:12]
+        f"({','.join(map(str, v))})" if isinstance(v, tuple) else str(v)
+        for v in report.values[:12]
     )
     more = f", ... ({len(report.values)} in all)" if len(report.values) > 12 else ""
     typer.echo(
@@ -450,7 +451,7 @@ def check_cmd(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (for CI).")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 1,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
 ) -> None:
     """Check a VOC dataset: missing files, split leaks, colour masks, bad values, sizes. Exit 1 on errors."""
     from .check import check_dataset
@@ -539,7 +540,7 @@ def stats_cmd(
     ] = None,
     log: Annotated[bool, typer.Option("--log", help="Log-scale bars in --plot (rare classes stay visible).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 1,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
 ) -> None:
     """Per-class pixels, share and images, and the label sizes, of a dataset."""
     from .stats import dataset_stats

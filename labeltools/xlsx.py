@@ -267,11 +267,10 @@ def dump_xlsx(
     colored = color and len(keys) <= MAX_COLOURED_VALUES
     values = _python_values(region, keys)
 
-    wb = Workbook()
-    _write_pixels(wb, region, values, grid, colored)
-    _write_legend(wb, region, values, counts, names)
-    _write_info(wb, source, region, values, colored, color)
-    with atomic_path(target, suffix=".xlsx") as tmp:
+    with Workbook() as wb, atomic_path(target, suffix=".xlsx") as tmp:
+        _write_pixels(wb, region, values, grid, colored)
+        _write_legend(wb, region, values, counts, names)
+        _write_info(wb, source, region, values, colored, color)
         wb.save(tmp)
     return PixelDump(
         source, target, "xlsx", region.mode, region.size, region.box, region.palette_kind,

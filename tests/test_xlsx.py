@@ -273,3 +273,11 @@ def test_too_many_values_are_not_coloured(dataset, tmp_path, monkeypatch):
     assert [r[0] for r in legend] == [0, 1, 15, "... 1 less frequent values not listed"]
     info = list(wb["info"].iter_rows(values_only=True))
     assert info[-1] == ("note", "4 distinct values: too many to colour (at most 3)")
+
+
+def test_cli_dump_rgb_lists_colours(tmp_path):
+    path = tmp_path / "mask.png"
+    Image.fromarray(np.array([[[128, 0, 0], [0, 0, 0]]], dtype=np.uint8)).save(path)
+    result = runner.invoke(app, ["dump-xlsx", str(path), str(tmp_path / "m.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == "values: (0,0,0), (128,0,0)"
