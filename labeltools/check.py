@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .classnames import read_class_names
-from .constants import BACKGROUND_INDEX, IGNORE_INDEX, MAX_CLASSES
+from .constants import BACKGROUND_INDEX, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
 from .errors import DatasetError, ImageReadError
 
 __all__ = ["CheckReport", "Problem", "check_dataset"]
@@ -41,6 +41,7 @@ CLASS_NAMES_FILE = "class_names.txt"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 #: trainval.txt is by definition train + val: its overlap with them is no duplicate.
 UNION_LIST = "trainval"
+TEST_LIST = "test"
 #: How far from the end of a file its end marker may sit (encoders may pad a little).
 TAIL_BYTES = 1024
 _END_MARKERS = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82"}
@@ -67,6 +68,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "trainval_mismatch": (WARNING, "trainval.txt is not train.txt + val.txt"),
     "grey_label": (NOTE, "L label without a palette: fine, but it looks black in a viewer"),
     "image_without_label": (NOTE, "image without a label"),
+    "test_without_label": (NOTE, "in test.txt without a label (test labels are often withheld)"),
 }
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, NOTE: 2}
 
@@ -274,8 +276,50 @@ def _num_classes(root: Path, num_classes: int | None) -> tuple[int | None, str]:
         return num_classes, "given"
     names = root / CLASS_NAMES_FILE
     if names.is_file():
-        return len(read_class_names(names)), CLASS_NAMES_FILE
+        # labelme's labels.txt convention: a leading __ignore__ is 255, not a class.
+        return len([n for n in read_class_names(names) if n != IGNORE_NAME]), CLASS_NAMES_FILE
     return None, "unknown"
+
+
+def _check_lists(
+    list_dir: Path, images: dict[str, Path], labels: dict[str, Path],
+    found: dict[str, dict[str, str]],
+) -> tuple[tuple[str, int], ...]:
+    """Check the split lists against the files and each other; return (list, ids) sizes."""
+    listed: dict[str, list[str]] = {}
+    for path in sorted(list_dir.glob("*.txt")) if list_dir.is_dir() else ():
+        ids = listed[path.stem] = _read_list(path)
+        for i, n in Counter(ids).items():
+            if n > 1:
+                found["duplicate_in_list"][i] = f"{n} times in {path.name}"
+        for i in dict.fromkeys(ids):
+            if i not in images:
+                _add_list(found["missing_image"], i, path.name)
+            if i not in labels:
+                # VOC's test labels are withheld: an unlabelled test id is expected.
+                kind = "test_without_label" if path.stem == TEST_LIST else "missing_label"
+                _add_list(found[kind], i, path.name)
+    in_lists: dict[str, list[str]] = defaultdict(list)
+    for name, ids in listed.items():
+        if name != UNION_LIST:
+            for i in dict.fromkeys(ids):
+                in_lists[i].append(name)
+    for i, names in in_lists.items():
+        if len(names) > 1:
+            found["duplicate_across_splits"][i] = " and ".join(names)
+    if {"train", "val", UNION_LIST} <= listed.keys():
+        expected = set(listed["train"]) | set(listed["val"])
+        actual = set(listed[UNION_LIST])
+        for i in expected - actual:
+            found["trainval_mismatch"][i] = "missing from trainval.txt"
+        for i in actual - expected:
+            found["trainval_mismatch"][i] = "in trainval.txt only"
+    return tuple((name, len(ids)) for name, ids in listed.items())
+
+
+def _add_list(hits: dict[str, str], i: str, list_name: str) -> None:
+    seen = hits.get(i)
+    hits[i] = f"{seen}, {list_name}" if seen else f"in {list_name}"
 
 
 def check_dataset(
@@ -305,47 +349,20 @@ def check_dataset(
     images = _files_by_stem(base / IMAGE_DIR, IMAGE_SUFFIXES)
     labels = _files_by_stem(base / LABEL_DIR, (".png",))
 
+    # kind -> id -> detail; file-name and list checks first, then the per-id reads.
     found: dict[str, dict[str, str]] = defaultdict(dict)
-    values: set[int] = set()
-    list_sizes: list[tuple[str, int]] = []
-    listed: dict[str, list[str]] = {}
-    list_dir = base / LIST_DIR
-    for path in sorted(list_dir.glob("*.txt")) if list_dir.is_dir() else ():
-        ids = _read_list(path)
-        listed[path.stem] = ids
-        list_sizes.append((path.stem, len(ids)))
-        for i, n in Counter(ids).items():
-            if n > 1:
-                found["duplicate_in_list"][i] = f"{n} times in {path.name}"
-        for i in dict.fromkeys(ids):
-            for kind, present in (("missing_image", images), ("missing_label", labels)):
-                if i not in present:
-                    seen = found[kind].get(i)
-                    found[kind][i] = f"{seen}, {path.name}" if seen else f"in {path.name}"
-    in_lists: dict[str, list[str]] = defaultdict(list)
-    for name, ids in listed.items():
-        if name != UNION_LIST:
-            for i in dict.fromkeys(ids):
-                in_lists[i].append(name)
-    for i, names in in_lists.items():
-        if len(names) > 1:
-            found["duplicate_across_splits"][i] = " and ".join(names)
-    if {"train", "val", UNION_LIST} <= listed.keys():
-        expected = set(listed["train"]) | set(listed["val"])
-        actual = set(listed[UNION_LIST])
-        for i in expected - actual:
-            found["trainval_mismatch"][i] = "missing from trainval.txt"
-        for i in actual - expected:
-            found["trainval_mismatch"][i] = "in trainval.txt only"
+    list_sizes = _check_lists(base / LIST_DIR, images, labels, found)
     for i in labels.keys() - images.keys() - found["missing_image"].keys():
         found["label_without_image"][i] = ""
-    for i in images.keys() - labels.keys() - found["missing_label"].keys():
+    unlabelled = found["missing_label"].keys() | found["test_without_label"].keys()
+    for i in images.keys() - labels.keys() - unlabelled:
         found["image_without_label"][i] = ""
 
     items = [
         _Item(i, str(p), str(images[i]) if i in images else None) for i, p in labels.items()
     ]
     fn = functools.partial(_check_one, num_classes=n_classes)
+    values: set[int] = set()
     for res in run(fn, items, workers=workers, progress=progress):
         for kind, detail in res.found:
             found[kind][res.id] = detail
@@ -365,5 +382,5 @@ def check_dataset(
         ))
     problems.sort(key=lambda p: _SEVERITY_ORDER[p.severity])
     return CheckReport(
-        base, n_classes, source, len(images), len(labels), tuple(list_sizes), tuple(problems)
+        base, n_classes, source, len(images), len(labels), list_sizes, tuple(problems)
     )

@@ -25,7 +25,7 @@ from ._files import atomic_path, atomic_write_text
 from ._xlsxwrite import Style, Workbook
 from .classnames import read_class_names
 from .colormap import label_colormap
-from .constants import IGNORE_INDEX
+from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import LabelImageError, LabelValueError
 from .pngio import _open, is_voc_palette
 from .viz import contrast_color
@@ -218,10 +218,12 @@ def _class_names(label: Path, classes: PathLike | Sequence[str] | None) -> tuple
     if classes is None:
         # A VOC dataset keeps class_names.txt beside SegmentationClass/.
         candidate = label.resolve().parent.parent / "class_names.txt"
-        return read_class_names(candidate) if candidate.is_file() else ()
-    if isinstance(classes, (str, os.PathLike)):
-        return read_class_names(classes)
-    return tuple(classes)
+        if not candidate.is_file():
+            return ()
+        classes = candidate
+    names = read_class_names(classes) if isinstance(classes, (str, os.PathLike)) else classes
+    # labelme's labels.txt starts with __ignore__, which is 255, not index 0.
+    return tuple(n for n in names if n != IGNORE_NAME)
 
 
 def _name_of(index: int | None, names: Sequence[str]) -> str:

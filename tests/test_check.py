@@ -84,11 +84,13 @@ def broken(clean):
     _image(jpg / "grey.jpg")
     Image.fromarray(GOOD).save(seg / "grey.png")
     _image(jpg / "photo.jpg")
+    _image(jpg / "tst.jpg")
     _lists(
         root,
         train=["a", "b", "b", "m1"],
         val=["a", "c", "m2"],
         trainval=["a", "b", "c", "m1", "m2", "t"],
+        test=["tst"],
     )
     return root
 
@@ -118,6 +120,7 @@ EXPECTED = {
     "trainval_mismatch": (["t"], ["in trainval.txt only"]),
     "grey_label": (["grey"], [""]),
     "image_without_label": (["photo"], [""]),
+    "test_without_label": (["tst"], ["in test.txt"]),
 }
 
 
@@ -133,11 +136,16 @@ def test_one_of_each_problem(broken):
     oor = report.problem("out_of_range")
     assert oor.values == (5, 7)
     assert oor.summary == "values outside {0..2, 255}"
-    assert (report.count("error"), report.count("warning"), report.count("note")) == (9, 5, 2)
+    assert (report.count("error"), report.count("warning"), report.count("note")) == (9, 5, 3)
 
 
 def test_workers_give_the_same_report(broken):
     assert check_dataset(broken, workers=2) == check_dataset(broken, workers=1)
+
+
+def test_labelme_labels_file_ignore_line_is_not_a_class(clean):
+    (clean / "class_names.txt").write_text("__ignore__\n_background_\ncat\ndog\n")
+    assert check_dataset(clean).num_classes == 3
 
 
 def test_num_classes_option_and_unknown(clean):
@@ -183,7 +191,7 @@ def test_cli_check_problems_exit_1(broken):
     assert "out of range" not in out  # kinds print as their summaries
     assert "values outside {0..2, 255}: 5, 7" in out
     assert "sz (label 6x4, image 7x4)" in out
-    assert out.endswith("Found 9 kinds of error, 5 of warning, 2 of note.\n")
+    assert out.endswith("Found 9 kinds of error, 5 of warning, 3 of note.\n")
 
 
 def test_cli_check_json(broken):

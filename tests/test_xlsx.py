@@ -104,7 +104,7 @@ def test_legend_and_info(dataset, tmp_path):
 
 def test_classes_option_overrides_and_no_color(dataset, tmp_path):
     names = tmp_path / "names.txt"
-    names.write_text("bg\nplane\n")
+    names.write_text("__ignore__\nbg\nplane\n")  # labelme's labels.txt: __ignore__ is 255
     out = tmp_path / "a.xlsx"
     report = dump_xlsx(dataset, out, classes=names, color=False)
     assert not report.colored
