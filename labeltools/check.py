@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from .classnames import read_class_names
 from .constants import BACKGROUND_INDEX, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
@@ -217,15 +216,17 @@ def _check_one(item: _Item, num_classes: int | None) -> _Findings:
             if mode not in ("P", "L"):
                 found.append(("bad_label_mode", f"mode {mode}"))
                 return _Findings(item.id, tuple(found))
-            if mode == "L":
-                found.append(("grey_label", ""))
-            elif not is_voc_palette(img):
-                found.append(("non_voc_palette", ""))
             if _truncated(item.label, fmt):
                 found.append(("unreadable_label", f"truncated ({fmt} end marker missing)"))
                 return _Findings(item.id, tuple(found))
             try:
-                pixels = np.asarray(img, dtype=np.uint8)
+                # Pillow decodes the pixels to hand out the palette, so this is in here too.
+                if mode == "L":
+                    found.append(("grey_label", ""))
+                elif not is_voc_palette(img):
+                    found.append(("non_voc_palette", ""))
+                # Which values occur is all we need: Pillow's histogram, no array.
+                hist = img.histogram()
             except OSError as exc:
                 found.append(("unreadable_label", f"cannot decode: {exc}"))
                 return _Findings(item.id, tuple(found))
@@ -235,16 +236,15 @@ def _check_one(item: _Item, num_classes: int | None) -> _Findings:
     except OSError as exc:
         found.append(("unreadable_label", f"cannot read header: {exc}"))
         return _Findings(item.id, tuple(found))
-    present = np.flatnonzero(np.bincount(pixels.ravel(), minlength=256))
+    present = [v for v, n in enumerate(hist) if n]
     bad: tuple[int, ...] = ()
     if num_classes is not None:
-        bad = tuple(int(v) for v in present if v >= num_classes and v != IGNORE_INDEX)
+        bad = tuple(v for v in present if v >= num_classes and v != IGNORE_INDEX)
         if bad:
             found.append(("out_of_range", "values " + ", ".join(map(str, bad))))
-    kept = present.tolist()
-    if not set(kept) - {BACKGROUND_INDEX, IGNORE_INDEX}:
+    if not set(present) - {BACKGROUND_INDEX, IGNORE_INDEX}:
         what = {(BACKGROUND_INDEX,): "all background", (IGNORE_INDEX,): "all ignore"}
-        found.append(("empty_label", what.get(tuple(kept), "background and ignore only")))
+        found.append(("empty_label", what.get(tuple(present), "background and ignore only")))
     return _Findings(item.id, tuple(found), bad)
 
 

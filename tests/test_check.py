@@ -167,6 +167,18 @@ def test_image_cut_inside_its_header(clean):
     assert (problem.ids, problem.details) == (("c",), ("cannot read header: Truncated File Read",))
 
 
+def test_corrupt_label_data(clean):
+    seg = clean / "SegmentationClass"
+    lblsave(seg / "c.png", np.random.default_rng(0).integers(0, 3, (H, W)).astype(np.uint8))
+    data = bytearray((seg / "c.png").read_bytes())
+    start = data.index(b"IDAT") + 4
+    data[start : start + 12] = bytes(12)  # zeroed compressed data, the end marker intact
+    (seg / "c.png").write_bytes(bytes(data))
+    problem = check_dataset(clean).problem("unreadable_label")
+    assert problem.ids == ("c",)
+    assert problem.details[0].startswith("cannot decode: ")
+
+
 def test_not_a_dataset(tmp_path):
     with pytest.raises(DatasetError) as exc:
         check_dataset(tmp_path)
