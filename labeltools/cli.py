@@ -387,19 +387,26 @@ def _parse_box(text: Optional[str]) -> Optional[tuple[int, int, int, int]]:
     try:
         return parse_box(text)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(str(exc), param_hint="--box") from None
 
 
 @app.command("dump-xlsx")
 def dump_xlsx_cmd(
-    label: Annotated[Path, typer.Argument(help="Label image (P, L, RGB or 16-bit PNG).", dir_okay=False)],
-    out: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx), or the CSV file with --csv.", dir_okay=False)],
+    label: Annotated[
+        Path,
+        typer.Argument(metavar="LABEL", help="Label image (P, L, RGB or 16-bit PNG).", dir_okay=False),
+    ],
+    out: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OUT.xlsx", help="Workbook to write, or the CSV file with --csv.", dir_okay=False
+        ),
+    ],
     box: Annotated[
         Optional[str],
         typer.Option(
             "--box",
             metavar="X,Y,W,H",
-            callback=_parse_box,
             help="Dump only this region: left, top, width, height in pixels.",
         ),
     ] = None,
@@ -422,11 +429,12 @@ def dump_xlsx_cmd(
     """Dump a label image's pixel values to Excel (one coloured cell per pixel) or CSV."""
     from .xlsx import dump_csv, dump_xlsx
 
+    region = _parse_box(box)
     out.parent.mkdir(parents=True, exist_ok=True)
     if as_csv:
-        report = dump_csv(label, out, box=box)  # type: ignore[arg-type]
+        report = dump_csv(label, out, box=region)
     else:
-        report = dump_xlsx(label, out, box=box, classes=classes, color=not no_color)  # type: ignore[arg-type]
+        report = dump_xlsx(label, out, box=region, classes=classes, color=not no_color)
     x, y, w, h = report.box
     shown = ", ".join(
         f"({','.join(map(str, v))})" if isinstance(v, tuple) else str(v)
@@ -442,7 +450,12 @@ def dump_xlsx_cmd(
 
 @app.command("check")
 def check_cmd(
-    dataset: Annotated[Path, typer.Argument(help="VOC dataset folder (with SegmentationClass/).", file_okay=False)],
+    dataset: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATASET", help="VOC dataset folder (with SegmentationClass/).", file_okay=False
+        ),
+    ],
     num_classes: Annotated[
         Optional[int],
         typer.Option(
