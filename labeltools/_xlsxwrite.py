@@ -13,6 +13,7 @@ LibreOffice.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import zipfile
@@ -133,9 +134,13 @@ class _Styles:
         )
 
 
+#: Control characters XML 1.0 cannot hold (a file name may contain them).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _text(value: str) -> str:
     space = ' xml:space="preserve"' if value != value.strip() else ""
-    return f"<t{space}>{escape(value)}</t>"
+    return f"<t{space}>{escape(_XML_INVALID.sub('?', value))}</t>"
 
 
 class Worksheet:

@@ -24,6 +24,7 @@ def test_round_trip(tmp_path):
     sheet = book["data & more"]
     assert [list(r) for r in sheet.iter_rows(values_only=True)] == [
         ["name", "value", "share"], ["<a & b>", 3, 0.25], [" padded ", None, -1.5],
+        ["bell?", None, None],
     ]
     assert sheet.freeze_panes == "A2"
     assert sheet["B2"].fill.fgColor.rgb == "FFFF0000"
@@ -45,6 +46,7 @@ def _fill(wb: Workbook) -> None:
     ws.append(["name", "value", "share"], Style(bold=True))
     ws.append(["<a & b>", 3, 0.25], [None, red, Style(num_format="0.00%")])
     ws.append([" padded ", None, -1.5], [None, Style(fill="00FF00"), None])
+    ws.append(["bell\x07"])  # not valid in XML: written as "?"
     wb.add_sheet("second").append([1])
 
 
