@@ -229,3 +229,14 @@ def test_cli_check_not_a_dataset(tmp_path):
     assert result.stderr == (
         f"Error: {tmp_path}: expected a VOC dataset folder with SegmentationClass/, found none\n"
     )
+
+
+def test_exif_rotated_photo_is_compared_upright(clean):
+    # Stored 4 wide and 6 high, shown rotated by 90 degrees (orientation 6): 6x4 upright,
+    # which is what the label was drawn on.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.new("RGB", (H, W), (1, 2, 3)).save(clean / "JPEGImages" / "a.jpg", exif=exif.tobytes())
+    assert check_dataset(clean).problems == ()
+    Image.new("RGB", (H, W), (1, 2, 3)).save(clean / "JPEGImages" / "a.jpg")  # no tag
+    assert check_dataset(clean).problem("size_mismatch").details == ("label 6x4, image 4x6",)

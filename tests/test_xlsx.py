@@ -281,3 +281,22 @@ def test_cli_dump_rgb_lists_colours(tmp_path):
     result = runner.invoke(app, ["dump-xlsx", str(path), str(tmp_path / "m.xlsx")])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1] == "values: (0,0,0), (128,0,0)"
+
+
+def test_rgba_mask_keeps_alpha(tmp_path):
+    rgba = np.array([[[128, 0, 0, 255], [128, 0, 0, 0]]], dtype=np.uint8)
+    path = tmp_path / "mask.png"
+    Image.fromarray(rgba).save(path)
+    report = dump_xlsx(path, tmp_path / "m.xlsx")
+    assert report.values == ((128, 0, 0, 0), (128, 0, 0, 255))
+    wb = openpyxl.load_workbook(tmp_path / "m.xlsx")
+    assert _grid(wb["pixels"]) == [["128,0,0,255", "128,0,0,0"]]
+    legend = [r[:2] for r in wb["legend"].iter_rows(min_row=2, values_only=True)]
+    # Only an opaque VOC colour is that class; a transparent one is no class.
+    assert legend == [("128,0,0,0", None), ("128,0,0,255", 1)]
+
+
+def test_library_box_must_be_positive(dataset, tmp_path):
+    with pytest.raises(LabelValueError) as exc:
+        dump_xlsx(dataset, tmp_path / "x.xlsx", box=(0, 0, 0, 2))
+    assert str(exc.value) == f"{dataset}: --box 0,0,0,2 needs x, y >= 0 and w, h >= 1"
