@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .check import CheckReport, Problem, check_dataset
 from .classnames import read_class_names
 from .colormap import VOID_COLOR, label_colormap
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
@@ -51,6 +52,7 @@ from .splits import (
     split_ids,
     stratified_split_ids,
 )
+from .stats import DatasetStats, dataset_stats
 from .weights import (
     ClassCounts,
     ClassWeights,
@@ -61,6 +63,7 @@ from .weights import (
     dataset_weights,
     pixel_histogram,
 )
+from .xlsx import PixelDump, dump_csv, dump_xlsx
 
 try:
     __version__ = version("labeltools")
@@ -71,10 +74,12 @@ __all__ = [
     "Annotation",
     "BACKGROUND_INDEX",
     "BACKGROUND_NAME",
+    "CheckReport",
     "ClassCounts",
     "ClassWeights",
     "ColorMatch",
     "DatasetError",
+    "DatasetStats",
     "EvaluationError",
     "IGNORE_INDEX",
     "IGNORE_NAME",
@@ -91,16 +96,22 @@ __all__ = [
     "OutputError",
     "Palette",
     "PaletteError",
+    "PixelDump",
     "PixelHistogram",
+    "Problem",
     "Shape",
     "Split",
     "SplitBalance",
     "UnknownColor",
     "VOID_COLOR",
     "__version__",
+    "check_dataset",
     "class_weights",
     "count_pixels",
+    "dataset_stats",
     "dataset_weights",
+    "dump_csv",
+    "dump_xlsx",
     "exif_orientation",
     "image_info",
     "index2rgb",

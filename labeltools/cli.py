@@ -375,3 +375,231 @@ def weights_cmd(
             err=True,
         )
     typer.echo(f"Wrote {target}" + (f" and {counts_out}" if counts_out is not None else ""))
+
+
+# --------------------------------------------------------------------------- dump-xlsx, check, stats
+
+def _parse_box(text: Optional[str]) -> Optional[tuple[int, int, int, int]]:
+    if text is None:
+        return None
+    from .xlsx import parse_box
+
+    try:
+        return parse_box(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--box") from None
+
+
+@app.command("dump-xlsx")
+def dump_xlsx_cmd(
+    label: Annotated[
+        Path,
+        typer.Argument(metavar="LABEL", help="Label image (P, L, RGB or 16-bit PNG).", dir_okay=False),
+    ],
+    out: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OUT.xlsx", help="Workbook to write, or the CSV file with --csv.", dir_okay=False
+        ),
+    ],
+    box: Annotated[
+        Optional[str],
+        typer.Option(
+            "--box",
+            metavar="X,Y,W,H",
+            help="Dump only this region: left, top, width, height in pixels.",
+        ),
+    ] = None,
+    classes: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--classes",
+            exists=True,
+            dir_okay=False,
+            help="class_names.txt for the legend (default: the one beside the label's folder).",
+        ),
+    ] = None,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="Do not fill cells with their palette colour.")
+    ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Write the plain value grid as CSV instead (no size limit).")
+    ] = False,
+) -> None:
+    """Dump a label image's pixel values to Excel (one coloured cell per pixel) or CSV."""
+    from .xlsx import dump_csv, dump_xlsx
+
+    region = _parse_box(box)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if as_csv:
+        report = dump_csv(label, out, box=region)
+    else:
+        report = dump_xlsx(label, out, box=region, classes=classes, color=not no_color)
+    x, y, w, h = report.box
+    shown = ", ".join(
+        f"({','.join(map(str, v))})" if isinstance(v, tuple) else str(v)
+        for v in report.values[:12]
+    )
+    more = f", ... ({len(report.values)} in all)" if len(report.values) > 12 else ""
+    typer.echo(
+        f"Wrote {out}: {w}x{h} pixels at ({x}, {y}) of a {report.size[0]}x{report.size[1]} "
+        f"{report.mode} image, palette {report.palette}"
+    )
+    typer.echo(f"values: {shown}{more}")
+
+
+@app.command("check")
+def check_cmd(
+    dataset: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATASET", help="VOC dataset folder (with SegmentationClass/).", file_okay=False
+        ),
+    ],
+    num_classes: Annotated[
+        Optional[int],
+        typer.Option(
+            "--num-classes", min=1, max=255,
+            help="Valid values are 0..N-1 and 255 (default: the lines of class_names.txt).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (for CI).")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+) -> None:
+    """Check a VOC dataset: missing files, split leaks, colour masks, bad values, sizes. Exit 1 on errors."""
+    from .check import check_dataset
+
+    with _Bar("checking") as bar:
+        report = check_dataset(dataset, num_classes=num_classes, workers=workers, progress=bar)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_check(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+#: Ids shown per problem in the table (--json lists them all).
+_SHOWN_IDS = 5
+
+
+def _print_check(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    lists = ", ".join(f"{name} {n}" for name, n in report.lists) or "none"
+    classes = (
+        f"{report.num_classes} (from {report.num_classes_source})"
+        if report.num_classes is not None
+        else "unknown (values not range-checked; pass --num-classes)"
+    )
+    console.print(
+        f"{report.root}: {report.labels} labels, {report.images} images, lists: {lists}; "
+        f"classes: {classes}",
+        markup=False,
+        soft_wrap=True,
+    )
+    if not report.problems:
+        console.print("OK: no problems found")
+        return
+    table = Table("severity", "problem", "count", "first ids", show_lines=False)
+    styles = {"error": "bold red", "warning": "yellow", "note": "dim"}
+    for p in report.problems:
+        shown = [f"{i} ({d})" if d else i for i, d in zip(p.ids[:_SHOWN_IDS], p.details)]
+        if p.count > _SHOWN_IDS:
+            shown.append("...")
+        summary = p.summary + (f": {', '.join(map(str, p.values))}" if p.values else "")
+        table.add_row(
+            f"[{styles[p.severity]}]{p.severity}[/]", _escape(summary), str(p.count),
+            _escape(", ".join(shown)),
+        )
+    console.print(table)
+    console.print(
+        f"Found {report.count('error')} kinds of error, {report.count('warning')} of warning, "
+        f"{report.count('note')} of note."
+    )
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+#: Label sizes listed by `stats` (the rest are summed in one line).
+_SHOWN_SIZES = 5
+
+
+@app.command("stats")
+def stats_cmd(
+    dataset: Annotated[Path, typer.Argument(metavar="DATASET|LABEL_DIR", help="VOC dataset folder, or a folder of label PNGs.")],
+    list_file: Annotated[
+        Optional[Path],
+        typer.Option("--list", help="Only these ids (e.g. train.txt; looked up in ImageSets/Segmentation too)."),
+    ] = None,
+    num_classes: Annotated[
+        Optional[int],
+        typer.Option(
+            "--num-classes", min=1, max=255,
+            help="Number of classes (default: lines of class_names.txt, else the largest value + 1).",
+        ),
+    ] = None,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option("--plot", dir_okay=False, help="Also draw a bar chart of the class shares (PNG)."),
+    ] = None,
+    log: Annotated[bool, typer.Option("--log", help="Log-scale bars in --plot (rare classes stay visible).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+) -> None:
+    """Per-class pixels, share and images, and the label sizes, of a dataset."""
+    from .stats import dataset_stats
+
+    with _Bar("counting pixels") as bar:
+        stats = dataset_stats(
+            dataset, list_file=list_file, num_classes=num_classes, workers=workers, progress=bar
+        )
+    if plot is not None:
+        from ._files import atomic_path
+        from .viz import class_share_chart
+
+        scale = ", log scale" if log else ""
+        title = f"{stats.root.name}: share of labelled pixels per class ({stats.num_images} labels{scale})"
+        img = class_share_chart(stats.class_names, stats.counts.shares().tolist(), log=log, title=title)
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(plot, suffix=".png") as tmp:
+            img.save(tmp, format="PNG")
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(stats.to_dict(), indent=2))
+    else:
+        _print_stats(stats)
+    if plot is not None:
+        typer.echo(f"Wrote {plot}", err=as_json)
+
+
+def _print_stats(stats: Any) -> None:
+    c = stats.counts
+    shares = c.shares()
+    table = _table(
+        f"{stats.root}: {c.num_images} labels, {c.num_classes} classes "
+        f"(from {stats.num_classes_source})",
+        ["class", "pixels", "share", "images"],
+    )
+    for i in range(c.num_classes):
+        name = f"{i} {stats.class_names[i]}".rstrip()
+        table.add_row(name, f"{int(c.pixels[i]):,}", f"{shares[i] * 100:.2f} %", str(int(c.images[i])))
+    _print(table)
+    typer.echo(f"labelled {c.labelled:,} px; ignored (255) {c.ignored:,} px")
+    if c.out_of_range:
+        values = ", ".join(str(o.value) for o in c.out_of_range_values)
+        typer.echo(f"out of range (values {values}): {c.out_of_range:,} px, in no class")
+    sizes = [f"{w}x{h} ({n})" for (w, h), n in stats.sizes[:_SHOWN_SIZES]]
+    rest = sum(n for _, n in stats.sizes[_SHOWN_SIZES:])
+    if rest:
+        sizes.append(f"{len(stats.sizes) - _SHOWN_SIZES} other sizes ({rest})")
+    typer.echo("label sizes: " + ", ".join(sizes))

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .colormap import label_colormap
 from .constants import BACKGROUND_INDEX, IGNORE_INDEX, IGNORE_NAME
 
-__all__ = ["contrast_color", "font", "label_overlay", "palette_legend"]
+__all__ = ["class_share_chart", "contrast_color", "font", "label_overlay", "palette_legend"]
 
 
 @lru_cache(maxsize=8)
@@ -96,3 +96,95 @@ def label_overlay(
     canvas.paste(Image.fromarray(out), (0, 0))
     canvas.paste(legend, (w, 0))
     return canvas
+
+
+#: Light grid lines and axis text of charts.
+_GRID = (225, 225, 225)
+_AXIS_TEXT = (90, 90, 90)
+
+
+def _percent(share: float) -> str:
+    if share == 0:
+        return "0"
+    if share >= 0.0001:
+        return f"{share * 100:.2f}%"
+    return f"{share * 100:.2g}%"
+
+
+def _linear_ticks(top: float) -> list[float]:
+    """Tick values from 0 to a round number >= ``top`` (a share in (0, 1])."""
+    for step in (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25):
+        if top <= step * 5:
+            n = int(np.ceil(top / step - 1e-9))
+            return [step * k for k in range(max(n, 1) + 1)]
+    return [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def class_share_chart(
+    names: Sequence[str],
+    shares: Sequence[float],
+    *,
+    log: bool = False,
+    title: str = "",
+    bar_width: int = 520,
+    font_size: int = 13,
+) -> Image.Image:
+    """A horizontal bar chart of each class's share of the labelled pixels.
+
+    One row per class (index and name), the bar in the class's VOC colour, its
+    percentage at the bar's end. ``log=True`` puts the shares on a log scale, so rare
+    classes stay visible next to the background; a class with no pixels has no bar.
+    """
+    if len(names) != len(shares):
+        raise ValueError(f"class_share_chart: {len(names)} names but {len(shares)} shares")
+    values = np.asarray(shares, dtype=np.float64)
+    if values.size == 0 or np.any(values < 0) or np.any(values > 1) or not np.all(np.isfinite(values)):
+        raise ValueError("class_share_chart: expected one share in [0, 1] per class")
+    cmap = label_colormap(256)
+    fnt, small = font(font_size), font(font_size - 2)
+    labels = [f"{i:3d} {name}".rstrip() for i, name in enumerate(names)]
+    pad, row_h, bar_h = 10, font_size + 9, font_size + 3
+    label_w = max(int(fnt.getlength(t)) for t in labels) + pad
+    value_w = int(fnt.getlength("100.00%")) + pad
+    title_h = font_size + 2 * pad if title else pad
+    axis_h = font_size + 2 * pad
+    width = pad + label_w + bar_width + value_w + pad
+    height = title_h + row_h * len(labels) + axis_h
+    img = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    x0, y0 = pad + label_w, title_h
+    y1 = y0 + row_h * len(labels)
+
+    positive = values[values > 0]
+    if log:
+        # The decade strictly below the smallest share, so that share still gets a bar.
+        lo = float(np.floor(np.log10(positive.min()) - 1e-9)) if positive.size else -4.0
+        lo = min(lo, -1.0)
+        ticks = [10.0**e for e in range(int(lo), 1)]
+
+        def length(s: float) -> float:
+            return 0.0 if s <= 0 else (np.log10(s) - lo) / -lo * bar_width
+
+    else:
+        ticks = _linear_ticks(float(values.max()) if values.max() > 0 else 1.0)
+
+        def length(s: float) -> float:
+            return s / ticks[-1] * bar_width
+
+    for t in ticks:
+        x = x0 + length(t) if (t > 0 or not log) else x0
+        draw.line([(x, y0), (x, y1)], fill=_GRID)
+        draw.text((x, y1 + pad / 2), f"{t * 100:g}%", fill=_AXIS_TEXT, font=small, anchor="mt")
+    if title:
+        draw.text((width / 2, pad), title, fill=(0, 0, 0), font=fnt, anchor="mt")
+    for row, (text, s) in enumerate(zip(labels, values.tolist())):
+        cy = y0 + row * row_h + row_h / 2
+        draw.text((x0 - pad / 2, cy), text, fill=(0, 0, 0), font=fnt, anchor="rm")
+        end = x0 + length(s)
+        if s > 0:
+            color = tuple(int(c) for c in cmap[row])
+            draw.rectangle([x0, cy - bar_h / 2, max(end, x0 + 1), cy + bar_h / 2],
+                           fill=color, outline=(96, 96, 96))
+        draw.text((end + 4, cy), _percent(s), fill=(0, 0, 0), font=small, anchor="lm")
+    draw.line([(x0, y0), (x0, y1)], fill=(0, 0, 0))
+    return img
