@@ -98,6 +98,9 @@ def _open(path: PathLike) -> Image.Image:
         raise ImageReadError(f"{path}: expected an image file, found a directory") from None
     except UnidentifiedImageError:
         raise ImageReadError(f"{path}: not a readable image file") from None
+    except OSError as exc:
+        # e.g. Pillow's "Truncated File Read" for a file cut inside its header.
+        raise ImageReadError(f"{path}: cannot read image header: {exc}") from exc
 
 
 def lblread(path: PathLike) -> np.ndarray:

@@ -181,3 +181,10 @@ def test_read_image_without_exif(tmp_path):
     arr = read_image(tmp_path / "p.png")
     assert arr.shape == (3, 5, 3)
     assert arr[0, 0].tolist() == [10, 20, 30]
+
+
+def test_lblread_cut_inside_header(tmp_path):
+    out = lblsave(tmp_path / "a.png", np.zeros((8, 8), np.uint8))
+    out.write_bytes(out.read_bytes()[:20])
+    with pytest.raises(ImageReadError, match=r"a\.png: cannot read image header: Truncated File Read$"):
+        lblread(out)
