@@ -178,10 +178,8 @@ def _image_size(path: str) -> tuple[tuple[int, int] | None, str]:
             if exif_orientation(img) in _TRANSPOSING_ORIENTATIONS:
                 # The label is drawn on the upright picture that viewers (and labelme) show.
                 w, h = h, w
-    except ImageReadError as exc:
+    except ImageReadError as exc:  # missing, not an image, or cut inside its header
         return None, _reason(exc, path)
-    except OSError as exc:  # Pillow reading a header cut short
-        return None, f"cannot read header: {exc}"
     if _truncated(path, fmt):
         return None, f"truncated ({fmt} end marker missing)"
     return (w, h), ""
@@ -232,9 +230,6 @@ def _check_one(item: _Item, num_classes: int | None) -> _Findings:
                 return _Findings(item.id, tuple(found))
     except ImageReadError as exc:
         found.append(("unreadable_label", _reason(exc, item.label)))
-        return _Findings(item.id, tuple(found))
-    except OSError as exc:
-        found.append(("unreadable_label", f"cannot read header: {exc}"))
         return _Findings(item.id, tuple(found))
     present = [v for v, n in enumerate(hist) if n]
     bad: tuple[int, ...] = ()

@@ -164,7 +164,7 @@ def test_image_cut_inside_its_header(clean):
     data = (clean / "JPEGImages" / "c.jpg").read_bytes()
     (clean / "JPEGImages" / "c.jpg").write_bytes(data[:100])
     problem = check_dataset(clean).problem("unreadable_image")
-    assert (problem.ids, problem.details) == (("c",), ("cannot read header: Truncated File Read",))
+    assert (problem.ids, problem.details) == (("c",), ("cannot read image header: Truncated File Read",))
 
 
 def test_corrupt_label_data(clean):
