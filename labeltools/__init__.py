@@ -23,6 +23,8 @@ from .errors import (
     OutputError,
     PaletteError,
 )
+from .evaluation import EvalResult, evaluate, read_id_list
+from .metrics import ConfusionMatrix, SegmentationMetrics
 from .pngio import exif_orientation, is_voc_palette, lblread, lblsave, open_image, read_image
 from .splits import Split, split_ids
 from .weights import PixelHistogram, pixel_histogram
@@ -35,7 +37,9 @@ except PackageNotFoundError:  # running from a source checkout that is not insta
 __all__ = [
     "BACKGROUND_INDEX",
     "BACKGROUND_NAME",
+    "ConfusionMatrix",
     "DatasetError",
+    "EvalResult",
     "EvaluationError",
     "IGNORE_INDEX",
     "IGNORE_NAME",
@@ -50,9 +54,11 @@ __all__ = [
     "OutputError",
     "PaletteError",
     "PixelHistogram",
+    "SegmentationMetrics",
     "Split",
     "VOID_COLOR",
     "__version__",
+    "evaluate",
     "exif_orientation",
     "is_voc_palette",
     "label_colormap",
@@ -61,6 +67,7 @@ __all__ = [
     "open_image",
     "pixel_histogram",
     "read_class_names",
+    "read_id_list",
     "read_image",
     "split_ids",
 ]
