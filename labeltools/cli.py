@@ -114,12 +114,15 @@ class _ProgressBar:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+        console = Console(stderr=True)
+        # Only for a person watching: a redirected stderr gets no bar and no stray newline.
+        self._enabled = console.is_terminal
         self._progress = Progress(
             "[progress.description]{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=console,
             transient=True,
             auto_refresh=False,
         )
@@ -127,15 +130,19 @@ class _ProgressBar:
         self._last = 0.0
 
     def __enter__(self) -> _ProgressBar:
-        self._progress.start()
+        if self._enabled:
+            self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
+        if self._enabled:
+            self._progress.stop()
 
     def __call__(self, done: int, total: int) -> None:
         import time
 
+        if not self._enabled:
+            return
         self._progress.update(self._task, completed=done, total=total)
         now = time.monotonic()
         if done == total or now - self._last >= self.REFRESH_EVERY:
@@ -251,6 +258,9 @@ def eval_cmd(
             str(int(m.pred_pixels[i])),
         )
     out = Console(highlight=False, soft_wrap=True)
+    if not out.is_terminal:
+        # A report saved to a file keeps long class names whole instead of wrapping at 80.
+        out.width = max(out.width, 160)
     out.print(table)
     out.print(
         f"PA {_percent(m.pixel_accuracy)}  mAcc {_percent(m.mean_accuracy)}  "
