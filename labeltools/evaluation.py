@@ -20,7 +20,7 @@ from .classnames import read_class_names
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, EvaluationError, LabelNameError
 from .metrics import ABSENT_POLICIES, Absent, ConfusionMatrix, SegmentationMetrics
-from .pngio import lblread
+from ._pngfast import read_label
 
 __all__ = ["EvalResult", "evaluate", "read_id_list"]
 
@@ -146,9 +146,9 @@ def _score_image(
     image_id: str, *, gt_dir: str, pred_dir: str, num_classes: int, ignore_index: int | None
 ) -> ConfusionMatrix:
     """One decode of each PNG, one histogram: everything the per-image step may cost."""
-    gt = lblread(os.path.join(gt_dir, image_id + LABEL_SUFFIX))
+    gt = read_label(os.path.join(gt_dir, image_id + LABEL_SUFFIX))
     pred_path = os.path.join(pred_dir, image_id + LABEL_SUFFIX)
-    pred = lblread(pred_path)
+    pred = read_label(pred_path)
     if gt.shape != pred.shape:
         # VOCevalseg's wording, plus the file.
         raise EvaluationError(

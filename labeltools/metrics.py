@@ -69,8 +69,10 @@ def joint_histogram(gt: np.ndarray, pred: np.ndarray, num_pred_values: int = _LE
     """
     n = gt.size
     key, starts_mask = _scratch(n)
-    np.multiply(gt.ravel(), np.uint16(num_pred_values), out=key, dtype=np.uint16)
-    np.add(key, pred.ravel(), out=key, dtype=np.uint16)
+    # Written through a view of gt's shape: strided inputs are read in place, never copied.
+    key_nd = key.reshape(gt.shape)
+    np.multiply(gt, np.uint16(num_pred_values), out=key_nd, dtype=np.uint16)
+    np.add(key_nd, pred, out=key_nd, dtype=np.uint16)
     bins = _LEVELS * num_pred_values
     if n == 0:
         return np.zeros((_LEVELS, num_pred_values), np.int64)
@@ -80,7 +82,9 @@ def joint_histogram(gt: np.ndarray, pred: np.ndarray, num_pred_values: int = _LE
     if len(starts) > _RLE_MAX_RUN_SHARE * n:
         counts = np.bincount(key, minlength=bins)
     else:
-        lengths = np.diff(starts, append=n)
+        lengths = np.empty_like(starts)
+        np.subtract(starts[1:], starts[:-1], out=lengths[:-1])
+        lengths[-1] = n - starts[-1]
         # float64 weights are exact for any count below 2**53 pixels.
         counts = np.bincount(key[starts], weights=lengths, minlength=bins).astype(np.int64)
     return counts.reshape(_LEVELS, num_pred_values)
@@ -116,6 +120,16 @@ class ConfusionMatrix:
         object.__setattr__(self, "counts", _readonly(counts.astype(np.uint64, copy=True)))
         object.__setattr__(self, "ignored", int(self.ignored))
         object.__setattr__(self, "gt_out_of_range", int(self.gt_out_of_range))
+
+    @classmethod
+    def _unchecked(cls, counts: np.ndarray, ignored: int, gt_out_of_range: int) -> ConfusionMatrix:
+        # For counts this module built itself (uint64, square, >= 0): skips
+        # __post_init__'s checks and copy, which add up over thousands of images.
+        self = object.__new__(cls)
+        object.__setattr__(self, "counts", _readonly(counts))
+        object.__setattr__(self, "ignored", ignored)
+        object.__setattr__(self, "gt_out_of_range", gt_out_of_range)
+        return self
 
     @property
     def num_classes(self) -> int:
@@ -169,10 +183,10 @@ class ConfusionMatrix:
                 return cls._from_wide_labels(gt, pred, num_classes, ignore_index)
             gt = gt.astype(np.uint8)
         hist = joint_histogram(gt, pred, num_classes)
-        return cls.from_joint_histogram(hist, ignore_index=ignore_index)
+        return cls._from_joint_histogram(hist, ignore_index=ignore_index)
 
     @classmethod
-    def from_joint_histogram(cls, hist: np.ndarray, *, ignore_index: int | None = IGNORE_INDEX) -> ConfusionMatrix:
+    def _from_joint_histogram(cls, hist: np.ndarray, *, ignore_index: int | None = IGNORE_INDEX) -> ConfusionMatrix:
         """Fold a ``(256, C)`` (gt, pred) histogram (:func:`joint_histogram`) into a C-class matrix."""
         c = hist.shape[1]
         _check_num_classes(c)
@@ -185,7 +199,7 @@ class ConfusionMatrix:
                 counts[ignore_index] = 0
             else:
                 out_of_range -= ignored
-        return cls(counts, ignored, out_of_range)
+        return cls._unchecked(counts, ignored, out_of_range)
 
     @classmethod
     def _from_wide_labels(
@@ -207,7 +221,7 @@ class ConfusionMatrix:
             raise ValueError(
                 f"cannot add a {self.num_classes}-class and a {other.num_classes}-class confusion matrix"
             )
-        return ConfusionMatrix(
+        return ConfusionMatrix._unchecked(
             self.counts + other.counts,
             self.ignored + other.ignored,
             self.gt_out_of_range + other.gt_out_of_range,
