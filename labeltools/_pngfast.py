@@ -24,7 +24,9 @@ from .pngio import lblread
 __all__ = ["read_label"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_IHDR = struct.Struct(">I4sIIBBBBB")  # length, type, width, height, depth, colour, compression, filter, interlace
+_IHDR = struct.Struct(
+    ">I4sIIBBBBB"
+)  # length, type, width, height, depth, colour, compression, filter, interlace
 _CHUNK = struct.Struct(">I4s")
 _GREY, _PALETTE = 0, 3  # PNG colour types that hold one 8-bit index per pixel
 
@@ -47,8 +49,8 @@ def _decode_plain(data: bytes) -> np.ndarray | None:
     """The pixels of an 8-bit, non-interlaced, unfiltered P or L PNG; ``None`` for anything else."""
     if len(data) < len(_SIGNATURE) + _IHDR.size + 4 or not data.startswith(_SIGNATURE):
         return None
-    length, kind, width, height, depth, colour, compression, filtering, interlace = _IHDR.unpack_from(
-        data, len(_SIGNATURE)
+    length, kind, width, height, depth, colour, compression, filtering, interlace = (
+        _IHDR.unpack_from(data, len(_SIGNATURE))
     )
     if (
         kind != b"IHDR"

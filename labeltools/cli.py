@@ -171,13 +171,16 @@ def eval_cmd(
             "(SegmentationClass/, ImageSets/Segmentation/val.txt, class_names.txt)."
         ),
     ],
-    pred: Annotated[Path, typer.Argument(help="Folder of predicted <id>.png index images (P or L mode).")],
+    pred: Annotated[
+        Path, typer.Argument(help="Folder of predicted <id>.png index images (P or L mode).")
+    ],
     id_list: Annotated[
         Optional[Path],
         typer.Option(
             "--list",
             dir_okay=False,
-            help="Ids to score, one per line (default: the dataset's val.txt, or every PNG of a GT folder).",
+            help="Ids to score, one per line "
+            "(default: the dataset's val.txt, or every PNG of a GT folder).",
         ),
     ] = None,
     classes: Annotated[
@@ -191,11 +194,18 @@ def eval_cmd(
     ] = None,
     num_classes: Annotated[
         Optional[int],
-        typer.Option("--num-classes", min=1, max=255, help="Number of classes, when there is no names file."),
+        typer.Option(
+            "--num-classes", min=1, max=255, help="Number of classes, when there is no names file."
+        ),
     ] = None,
     ignore_index: Annotated[
         int,
-        typer.Option("--ignore-index", min=0, max=255, help="Ground-truth value that is never scored (VOC's void)."),
+        typer.Option(
+            "--ignore-index",
+            min=0,
+            max=255,
+            help="Ground-truth value that is never scored (VOC's void).",
+        ),
     ] = 255,
     absent: Annotated[
         _AbsentPolicy,
@@ -207,15 +217,23 @@ def eval_cmd(
     ] = _AbsentPolicy.nan,
     json_out: Annotated[
         Optional[Path],
-        typer.Option("--json", dir_okay=False, help="Write every score, the matrix, the ids and settings as JSON."),
+        typer.Option(
+            "--json",
+            dir_okay=False,
+            help="Write every score, the matrix, the ids and settings as JSON.",
+        ),
     ] = None,
     csv_out: Annotated[
         Optional[Path],
-        typer.Option("--csv", dir_okay=False, help="Write the raw confusion matrix (rows = GT) as CSV."),
+        typer.Option(
+            "--csv", dir_okay=False, help="Write the raw confusion matrix (rows = GT) as CSV."
+        ),
     ] = None,
     plot_out: Annotated[
         Optional[Path],
-        typer.Option("--plot", dir_okay=False, help="Write a row-normalised confusion-matrix heatmap (PNG)."),
+        typer.Option(
+            "--plot", dir_okay=False, help="Write a row-normalised confusion-matrix heatmap (PNG)."
+        ),
     ] = None,
     workers: Annotated[
         int, typer.Option("--workers", "-j", min=0, help="Worker processes (0 = one per CPU).")
@@ -231,6 +249,7 @@ def eval_cmd(
 
     from ._files import atomic_path, atomic_write_text
     from .evaluation import evaluate
+
     with _ProgressBar("eval") as bar:
         result = evaluate(
             gt,
@@ -279,7 +298,7 @@ def eval_cmd(
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["gt \\ pred", *result.class_names])
-        for name, row in zip(result.class_names, result.confusion.counts):
+        for name, row in zip(result.class_names, result.confusion.counts, strict=True):
             writer.writerow([name, *(int(v) for v in row)])
         atomic_write_text(csv_out, buf.getvalue())
         typer.echo(f"Wrote {csv_out}")

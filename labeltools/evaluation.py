@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from . import engine
+from ._pngfast import read_label
 from .classnames import read_class_names
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, EvaluationError, LabelNameError
 from .metrics import ABSENT_POLICIES, Absent, ConfusionMatrix, SegmentationMetrics
-from ._pngfast import read_label
 
 __all__ = ["EvalResult", "evaluate", "read_id_list"]
 
@@ -66,15 +66,21 @@ class EvalResult:
             return ()
         ids = self.gt_out_of_range_ids
         shown = ", ".join(ids[:_MAX_IDS_IN_WARNING])
-        more = f" and {len(ids) - _MAX_IDS_IN_WARNING} more" if len(ids) > _MAX_IDS_IN_WARNING else ""
-        ignore = f" other than the ignore index {self.ignore_index}" if self.ignore_index is not None else ""
+        more = (
+            f" and {len(ids) - _MAX_IDS_IN_WARNING} more" if len(ids) > _MAX_IDS_IN_WARNING else ""
+        )
+        ignore = (
+            f" other than the ignore index {self.ignore_index}"
+            if self.ignore_index is not None
+            else ""
+        )
         return (
             f"{n} ground-truth pixels in {len(ids)} images have values outside "
             f"[0, {self.num_classes - 1}]{ignore} and were not scored: {shown}{more}",
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every score, the raw matrix, the ids and the settings (NaN -> None)."""
+        """Every score, the raw matrix, the ids and the settings, JSON-ready (NaN -> None)."""
         m = self.metrics
         return {
             "settings": {
@@ -123,7 +129,9 @@ def read_id_list(path: PathLike) -> tuple[str, ...]:
     except FileNotFoundError:
         raise DatasetError(f"{p}: no such id list") from None
     except IsADirectoryError:
-        raise DatasetError(f"{p}: expected an id list (one id per line), found a directory") from None
+        raise DatasetError(
+            f"{p}: expected an id list (one id per line), found a directory"
+        ) from None
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{p}: expected UTF-8 text, {exc.reason} at byte {exc.start}") from None
     ids: list[str] = []
@@ -134,7 +142,9 @@ def read_id_list(path: PathLike) -> tuple[str, ...]:
             continue
         image_id = fields[0]
         if image_id in seen:
-            raise DatasetError(f"{p}: line {lineno}: id {image_id!r} already listed on line {seen[image_id]}")
+            raise DatasetError(
+                f"{p}: line {lineno}: id {image_id!r} already listed on line {seen[image_id]}"
+            )
         seen[image_id] = lineno
         ids.append(image_id)
     if not ids:
@@ -174,7 +184,9 @@ def _resolve_gt(gt: Path) -> tuple[Path, Path | None, Path | None]:
     """(label folder, default id list, class-names file) for a folder or a VOC root."""
     if not gt.is_dir():
         found = "a file" if gt.exists() else "no such folder"
-        raise DatasetError(f"{gt}: expected a folder of label PNGs or a VOC dataset root, found {found}")
+        raise DatasetError(
+            f"{gt}: expected a folder of label PNGs or a VOC dataset root, found {found}"
+        )
     if (gt / SEGMENTATION_DIR).is_dir():
         return gt / SEGMENTATION_DIR, gt / VAL_LIST, gt / CLASS_NAMES_FILE
     if gt.name == SEGMENTATION_DIR:
@@ -208,8 +220,14 @@ def _resolve_classes(
                 f"(--classes class_names.txt) or their number (--num-classes N)"
             )
         num_classes = len(names)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or not 1 <= num_classes <= MAX_CLASSES:
-        raise EvaluationError(f"the number of classes must be in [1, {MAX_CLASSES}], got {num_classes!r}")
+    if (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, int)
+        or not 1 <= num_classes <= MAX_CLASSES
+    ):
+        raise EvaluationError(
+            f"the number of classes must be in [1, {MAX_CLASSES}], got {num_classes!r}"
+        )
     if names is None:
         names = tuple(str(i) for i in range(num_classes))
     elif len(names) != num_classes:
@@ -249,13 +267,17 @@ def evaluate(
     if absent not in ABSENT_POLICIES:
         raise ValueError(f"absent must be one of {ABSENT_POLICIES}, got {absent!r}")
     if ignore_index is not None and not 0 <= ignore_index <= 255:
-        raise EvaluationError(f"the ignore index must be in [0, 255] for 8-bit label PNGs, got {ignore_index}")
+        raise EvaluationError(
+            f"the ignore index must be in [0, 255] for 8-bit label PNGs, got {ignore_index}"
+        )
     gt_path, pred_path = Path(gt), Path(pred)
     gt_dir, default_list, names_file = _resolve_gt(gt_path)
     n_classes, names = _resolve_classes(gt_path, num_classes, class_names, names_file)
     if not pred_path.is_dir():
         found = "a file" if pred_path.exists() else "no such folder"
-        raise EvaluationError(f"{pred_path}: expected a folder of predicted label PNGs, found {found}")
+        raise EvaluationError(
+            f"{pred_path}: expected a folder of predicted label PNGs, found {found}"
+        )
 
     gt_stems = _png_stems(gt_dir)
     if isinstance(ids, (str, os.PathLike)):
@@ -266,7 +288,9 @@ def evaluate(
             raise DatasetError("ids is empty: nothing to evaluate")
     elif default_list is not None:
         if not default_list.is_file():
-            raise DatasetError(f"{default_list}: no such split list; give the ids to score (--list ids.txt)")
+            raise DatasetError(
+                f"{default_list}: no such split list; give the ids to score (--list ids.txt)"
+            )
         id_list = read_id_list(default_list)
     else:
         id_list = tuple(sorted(gt_stems))
@@ -276,13 +300,15 @@ def evaluate(
     missing_gt = [i for i in id_list if i not in gt_stems]
     if missing_gt:
         raise DatasetError(
-            f"{gt_dir}: no ground truth for {len(missing_gt)} of {len(id_list)} ids: {', '.join(missing_gt)}"
+            f"{gt_dir}: no ground truth for {len(missing_gt)} of {len(id_list)} ids: "
+            + ", ".join(missing_gt)
         )
     pred_stems = _png_stems(pred_path)
     missing = [i for i in id_list if i not in pred_stems]
     if missing:
         raise EvaluationError(
-            f"{pred_path}: no prediction for {len(missing)} of {len(id_list)} ids: {', '.join(missing)}"
+            f"{pred_path}: no prediction for {len(missing)} of {len(id_list)} ids: "
+            + ", ".join(missing)
         )
 
     score = functools.partial(
@@ -294,7 +320,8 @@ def evaluate(
     )
     total = ConfusionMatrix.zeros(n_classes)
     out_of_range_ids: list[str] = []
-    for image_id, cm in zip(id_list, engine.run(score, id_list, workers=workers, progress=progress)):
+    results = engine.run(score, id_list, workers=workers, progress=progress)
+    for image_id, cm in zip(id_list, results, strict=True):
         total = total + cm
         if cm.gt_out_of_range:
             out_of_range_ids.append(image_id)

@@ -43,6 +43,9 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 
 _buffers = threading.local()
+#: Images up to this size reuse the per-thread work arrays (3 bytes a pixel, kept for
+#: the life of the thread); a larger one gets its own, so no huge buffer lingers.
+_SCRATCH_MAX_PIXELS = 1 << 22
 
 
 def _scratch(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,6 +54,8 @@ def _scratch(n: int) -> tuple[np.ndarray, np.ndarray]:
     Fresh arrays of a few hundred kB come from mmap and page-fault on first touch:
     that cost as much as the histogram itself on a VOC-sized image.
     """
+    if n > _SCRATCH_MAX_PIXELS:
+        return np.empty(n, np.uint16), np.empty(n, bool)
     key = getattr(_buffers, "key", None)
     if key is None or key.size < n:
         _buffers.key = key = np.empty(n, np.uint16)
@@ -58,8 +63,10 @@ def _scratch(n: int) -> tuple[np.ndarray, np.ndarray]:
     return key[:n], _buffers.mask[:n]
 
 
-def joint_histogram(gt: np.ndarray, pred: np.ndarray, num_pred_values: int = _LEVELS) -> np.ndarray:
-    """Count the ``(gt, pred)`` value pairs of two uint8 arrays: a ``(256, num_pred_values)`` int64 array.
+def _joint_histogram(
+    gt: np.ndarray, pred: np.ndarray, num_pred_values: int = _LEVELS
+) -> np.ndarray:
+    """Count the ``(gt, pred)`` value pairs of two uint8 arrays: ``(256, num_pred_values)`` int64.
 
     Every ``pred`` value must be below ``num_pred_values`` (the caller checks its
     maximum): a narrow histogram is a small allocation, which matters at ~1 ms an image.
@@ -112,7 +119,9 @@ class ConfusionMatrix:
     def __post_init__(self) -> None:
         counts = np.asarray(self.counts)
         if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] < 1:
-            raise ValueError(f"ConfusionMatrix: counts must be a square (C, C) array, got shape {counts.shape}")
+            raise ValueError(
+                f"ConfusionMatrix: counts must be a square (C, C) array, got shape {counts.shape}"
+            )
         if not np.issubdtype(counts.dtype, np.integer):
             raise ValueError(f"ConfusionMatrix: counts must be integers, got dtype {counts.dtype}")
         if counts.size and int(counts.min()) < 0:
@@ -168,10 +177,16 @@ class ConfusionMatrix:
             )
         for name, a in (("ground truth", gt), ("prediction", pred)):
             if not np.issubdtype(a.dtype, np.integer):
-                raise EvaluationError(f"{where}: the {name} must hold integer labels, got dtype {a.dtype}")
+                raise EvaluationError(
+                    f"{where}: the {name} must hold integer labels, got dtype {a.dtype}"
+                )
         if pred.size:
             # VOCevalseg checks max(resim(:)): every pixel, void ones included.
-            lo, hi = (0, int(pred.max())) if pred.dtype == np.uint8 else (int(pred.min()), int(pred.max()))
+            lo, hi = (
+                (0, int(pred.max()))
+                if pred.dtype == np.uint8
+                else (int(pred.min()), int(pred.max()))
+            )
             if hi >= num_classes or lo < 0:
                 raise EvaluationError(
                     _out_of_range_message(hi if hi >= num_classes else lo, num_classes, image_id)
@@ -182,12 +197,14 @@ class ConfusionMatrix:
             if lo < 0 or hi >= _LEVELS:
                 return cls._from_wide_labels(gt, pred, num_classes, ignore_index)
             gt = gt.astype(np.uint8)
-        hist = joint_histogram(gt, pred, num_classes)
+        hist = _joint_histogram(gt, pred, num_classes)
         return cls._from_joint_histogram(hist, ignore_index=ignore_index)
 
     @classmethod
-    def _from_joint_histogram(cls, hist: np.ndarray, *, ignore_index: int | None = IGNORE_INDEX) -> ConfusionMatrix:
-        """Fold a ``(256, C)`` (gt, pred) histogram (:func:`joint_histogram`) into a C-class matrix."""
+    def _from_joint_histogram(
+        cls, hist: np.ndarray, *, ignore_index: int | None = IGNORE_INDEX
+    ) -> ConfusionMatrix:
+        """Fold a ``(256, C)`` histogram from :func:`_joint_histogram` into a C-class matrix."""
         c = hist.shape[1]
         _check_num_classes(c)
         counts = hist[:c].astype(np.uint64)
@@ -219,7 +236,8 @@ class ConfusionMatrix:
             return NotImplemented
         if other.num_classes != self.num_classes:
             raise ValueError(
-                f"cannot add a {self.num_classes}-class and a {other.num_classes}-class confusion matrix"
+                f"cannot add a {self.num_classes}-class and a {other.num_classes}-class "
+                "confusion matrix"
             )
         return ConfusionMatrix._unchecked(
             self.counts + other.counts,

@@ -58,7 +58,6 @@ def palette_legend(
     return img
 
 
-
 #: Heatmap end colours: white for 0 %, dark blue for 100 % of a ground-truth row.
 _HEAT_LOW = np.array([255, 255, 255], dtype=np.float64)
 _HEAT_HIGH = np.array([8, 48, 107], dtype=np.float64)
@@ -92,7 +91,9 @@ def confusion_matrix_image(
     """
     counts = np.asarray(counts, dtype=np.float64)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] == 0:
-        raise ValueError(f"confusion_matrix_image: expected a square (C, C) matrix, got shape {counts.shape}")
+        raise ValueError(
+            f"confusion_matrix_image: expected a square (C, C) matrix, got shape {counts.shape}"
+        )
     n = counts.shape[0]
     if names is not None and len(names) != n:
         raise ValueError(f"confusion_matrix_image: {n} classes but {len(names)} names")
@@ -117,7 +118,9 @@ def confusion_matrix_image(
     draw.text((pad, pad), title, fill=_INK, font=title_fnt)
     x0, y0 = pad + label_w, title_h + header_h
     for j, header in enumerate(headers):
-        img.paste(header, (x0 + j * cell + (cell - header.width) // 2, y0 - pad // 2 - header.height))
+        img.paste(
+            header, (x0 + j * cell + (cell - header.width) // 2, y0 - pad // 2 - header.height)
+        )
     for i in range(n):
         y = y0 + i * cell
         draw.text((x0 - pad // 2, y + cell / 2), labels[i], fill=_INK, font=fnt, anchor="rm")
@@ -133,5 +136,11 @@ def confusion_matrix_image(
                 text = "" if counts[i, j] == 0 else ("<1" if v < 0.005 else f"{100 * v:.0f}")
             draw.rectangle([x, y, x + cell, y + cell], fill=fill, outline=_GRID)
             if text:
-                draw.text((x + cell / 2, y + cell / 2), text, fill=contrast_color(fill), font=fnt, anchor="mm")
+                draw.text(
+                    (x + cell / 2, y + cell / 2),
+                    text,
+                    fill=contrast_color(fill),
+                    font=fnt,
+                    anchor="mm",
+                )
     return img

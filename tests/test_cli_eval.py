@@ -44,7 +44,9 @@ def test_eval_absent_class_shows_n_a(tmp_path):
     result = runner.invoke(app, ["eval", str(gt), str(pred), "--num-classes", "4"])
     assert result.exit_code == 0, result.output
     assert row_of(result.stdout, 3) == ["3", "3", "n/a", "n/a", "n/a", "0", "0"]
-    zero = runner.invoke(app, ["eval", str(gt), str(pred), "--num-classes", "4", "--absent", "zero"])
+    zero = runner.invoke(
+        app, ["eval", str(gt), str(pred), "--num-classes", "4", "--absent", "zero"]
+    )
     assert row_of(zero.stdout, 3) == ["3", "3", "0.00", "0.00", "0.00", "0", "0"]
 
 
@@ -55,11 +57,26 @@ def test_eval_list_json_csv_plot(tmp_path):
     names = tmp_path / "names.txt"
     names.write_text("\n".join(NAMES) + "\n")
     out = tmp_path / "out"
-    result = runner.invoke(app, [
-        "eval", str(gt), str(pred), "--list", str(listing), "--classes", str(names),
-        "--json", str(out / "r.json"), "--csv", str(out / "cm.csv"), "--plot", str(out / "cm.png"),
-        "--workers", "2",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            str(gt),
+            str(pred),
+            "--list",
+            str(listing),
+            "--classes",
+            str(names),
+            "--json",
+            str(out / "r.json"),
+            "--csv",
+            str(out / "cm.csv"),
+            "--plot",
+            str(out / "cm.png"),
+            "--workers",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "r.json").read_text())
     assert report["ids"] == ["img2", "img1"]
@@ -70,10 +87,7 @@ def test_eval_list_json_csv_plot(tmp_path):
     assert report["settings"]["ignore_index"] == 255
     assert report["ignored_pixels"] == 6
     assert (out / "cm.csv").read_text() == (
-        "gt \\ pred,_background_,cat,dog\n"
-        "_background_,8,2,0\n"
-        "cat,4,4,0\n"
-        "dog,0,2,4\n"
+        "gt \\ pred,_background_,cat,dog\n_background_,8,2,0\ncat,4,4,0\ndog,0,2,4\n"
     )
     with Image.open(out / "cm.png") as img:
         assert img.mode == "RGB"
@@ -85,7 +99,9 @@ def test_eval_list_json_csv_plot(tmp_path):
 
 
 def test_confusion_matrix_image_shades_rows():
-    img = confusion_matrix_image(np.array([[5, 0, 0], [0, 5, 0], [0, 0, 0]]), ["a", "b", "c"], cell=30)
+    img = confusion_matrix_image(
+        np.array([[5, 0, 0], [0, 5, 0], [0, 0, 0]]), ["a", "b", "c"], cell=30
+    )
     colours = np.asarray(img).reshape(-1, 3)
     dark = np.all(colours == (8, 48, 107), axis=1).sum()  # 100 % of a row: the darkest blue
     grey = np.all(colours == (225, 225, 225), axis=1).sum()  # class c has no ground truth
@@ -97,7 +113,9 @@ def test_confusion_matrix_image_shades_rows():
 def test_eval_missing_predictions_exit_1(tmp_path):
     gt, pred, _ = make_pairs(tmp_path)
     (pred / "img1.png").unlink()
-    result = run_cli("eval", str(gt), str(pred), "--num-classes", "3", "--json", str(tmp_path / "r.json"))
+    result = run_cli(
+        "eval", str(gt), str(pred), "--num-classes", "3", "--json", str(tmp_path / "r.json")
+    )
     assert result.returncode == 1
     assert result.stderr == f"Error: {pred}: no prediction for 1 of 3 ids: img1\n"
     assert result.stdout == ""
@@ -110,7 +128,10 @@ def test_eval_out_of_range_prediction_exit_1(tmp_path):
     Image.fromarray(lblsave_bad).save(pred / "img0.png")
     result = runner.invoke(app, ["eval", str(gt), str(pred), "--num-classes", "3"])
     assert result.exit_code == 1
-    assert result.stderr == "Error: Results image 'img0' has out of range value 3 (the value should be <= 2)\n"
+    assert (
+        result.stderr
+        == "Error: Results image 'img0' has out of range value 3 (the value should be <= 2)\n"
+    )
 
 
 def test_eval_gt_out_of_range_warns_on_stderr(tmp_path):
@@ -126,5 +147,7 @@ def test_eval_gt_out_of_range_warns_on_stderr(tmp_path):
 
 def test_eval_bad_absent_is_usage_error(tmp_path):
     gt, pred, _ = make_pairs(tmp_path, n=1)
-    result = runner.invoke(app, ["eval", str(gt), str(pred), "--num-classes", "3", "--absent", "skip"])
+    result = runner.invoke(
+        app, ["eval", str(gt), str(pred), "--num-classes", "3", "--absent", "skip"]
+    )
     assert result.exit_code == 2

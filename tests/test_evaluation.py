@@ -130,7 +130,10 @@ def test_prediction_out_of_range_message_is_vocevalseg(tmp_path):
     lblsave(pred / "img1.png", bad)
     with pytest.raises(EvaluationError) as info:
         evaluate(gt, pred, num_classes=3, workers=2)
-    assert str(info.value) == "Results image 'img1' has out of range value 5 (the value should be <= 2)"
+    assert (
+        str(info.value)
+        == "Results image 'img1' has out of range value 5 (the value should be <= 2)"
+    )
 
 
 def test_size_mismatch_gives_both_sizes(tmp_path):
@@ -193,14 +196,24 @@ def test_names_disagree_with_num_classes(tmp_path):
     dataset, pred = make_voc_root(tmp_path)
     with pytest.raises(EvaluationError) as info:
         evaluate(dataset, pred, num_classes=4)
-    assert str(info.value) == f"{dataset / 'class_names.txt'}: has 3 class names but the number of classes is 4"
+    assert (
+        str(info.value)
+        == f"{dataset / 'class_names.txt'}: has 3 class names but the number of classes is 4"
+    )
 
 
 def test_gt_and_pred_must_be_folders(tmp_path):
     gt, pred, _ = make_pairs(tmp_path)
-    with pytest.raises(DatasetError, match=r"nowhere: expected a folder of label PNGs or a VOC dataset root, found no such folder$"):
+    with pytest.raises(
+        DatasetError,
+        match=r"nowhere: expected a folder of label PNGs or a VOC dataset root, "
+        r"found no such folder$",
+    ):
         evaluate(tmp_path / "nowhere", pred, num_classes=3)
-    with pytest.raises(EvaluationError, match=r"img0\.png: expected a folder of predicted label PNGs, found a file$"):
+    with pytest.raises(
+        EvaluationError,
+        match=r"img0\.png: expected a folder of predicted label PNGs, found a file$",
+    ):
         evaluate(gt, pred / "img0.png", num_classes=3)
 
 
@@ -219,6 +232,10 @@ def test_result_to_dict_nan_is_none(tmp_path):
     assert d["per_class"]["iou"][3] is None
     assert d["confusion_matrix"][0] == [4, 1, 0, 0]
     assert d["settings"] == {
-        "gt": str(gt), "pred": str(pred), "num_classes": 4, "ignore_index": 255, "absent": "nan"
+        "gt": str(gt),
+        "pred": str(pred),
+        "num_classes": 4,
+        "ignore_index": 255,
+        "absent": "nan",
     }
     assert isinstance(result.confusion, ConfusionMatrix)

@@ -1,4 +1,4 @@
-"""ConfusionMatrix and its scores: hand-computed matrices, absent classes, parity with deeplab's Evaluator."""
+"""ConfusionMatrix and its scores: hand-made matrices, absent classes, deeplab Evaluator parity."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from labeltools.errors import EvaluationError
-from labeltools.metrics import ConfusionMatrix, SegmentationMetrics, joint_histogram
+from labeltools.metrics import ConfusionMatrix, SegmentationMetrics, _joint_histogram
 
 IGNORE = 255
 
@@ -41,6 +41,10 @@ def close(value: float, expected: Fraction | float) -> bool:
     return math.isclose(value, float(expected), rel_tol=0, abs_tol=1e-15)
 
 
+def all_close(values: np.ndarray, expected: list[Fraction | float]) -> bool:
+    return len(values) == len(expected) and all(map(close, values, expected))
+
+
 def test_from_labels_counts_dtype_and_ignored():
     cm = ConfusionMatrix.from_labels(GT_A, PRED_A, 3)
     assert cm.counts.dtype == np.uint64
@@ -53,18 +57,19 @@ def test_from_labels_counts_dtype_and_ignored():
 
 def test_hand_computed_scores():
     m = ConfusionMatrix.from_labels(GT_A, PRED_A, 3).metrics()
+    f = Fraction
     # tp = 4, 2, 2; GT rows 5, 4, 3; predicted columns 6, 4, 2; 12 scored pixels.
-    assert close(m.pixel_accuracy, Fraction(8, 12))
-    assert [close(v, e) for v, e in zip(m.accuracy, [Fraction(4, 5), Fraction(1, 2), Fraction(2, 3)])] == [True] * 3
-    assert close(m.mean_accuracy, Fraction(59, 90))
-    assert [close(v, e) for v, e in zip(m.iou, [Fraction(4, 7), Fraction(1, 3), Fraction(2, 3)])] == [True] * 3
-    assert close(m.mean_iou, Fraction(11, 21))
+    assert close(m.pixel_accuracy, f(8, 12))
+    assert all_close(m.accuracy, [f(4, 5), f(1, 2), f(2, 3)])
+    assert close(m.mean_accuracy, f(59, 90))
+    assert all_close(m.iou, [f(4, 7), f(1, 3), f(2, 3)])
+    assert close(m.mean_iou, f(11, 21))
     # 5/12 * 4/7 + 4/12 * 1/3 + 3/12 * 2/3
-    assert close(m.fw_iou, Fraction(65, 126))
-    assert [close(v, e) for v, e in zip(m.precision, [Fraction(2, 3), Fraction(1, 2), 1])] == [True] * 3
-    assert close(m.mean_precision, Fraction(13, 18))
-    assert [close(v, e) for v, e in zip(m.dice, [Fraction(8, 11), Fraction(1, 2), Fraction(4, 5)])] == [True] * 3
-    assert close(m.mean_dice, (Fraction(8, 11) + Fraction(1, 2) + Fraction(4, 5)) / 3)
+    assert close(m.fw_iou, f(65, 126))
+    assert all_close(m.precision, [f(2, 3), f(1, 2), 1])
+    assert close(m.mean_precision, f(13, 18))
+    assert all_close(m.dice, [f(8, 11), f(1, 2), f(4, 5)])
+    assert close(m.mean_dice, (f(8, 11) + f(1, 2) + f(4, 5)) / 3)
     assert m.gt_pixels.tolist() == [5, 4, 3]
     assert m.pred_pixels.tolist() == [6, 4, 2]
     assert m.gt_pixels.dtype == np.uint64
@@ -132,29 +137,43 @@ def test_prediction_out_of_range_is_voc_error():
     pred[0, 0] = 7
     with pytest.raises(EvaluationError) as info:
         ConfusionMatrix.from_labels(GT_A, pred, 3, image_id="2007_000032")
-    assert str(info.value) == "Results image '2007_000032' has out of range value 7 (the value should be <= 2)"
+    assert (
+        str(info.value)
+        == "Results image '2007_000032' has out of range value 7 (the value should be <= 2)"
+    )
 
 
 def test_prediction_out_of_range_under_ignored_gt_is_still_an_error():
     # VOCevalseg checks max(resim(:)) over the whole image, void pixels included.
     pred = PRED_A.copy()
     pred[2, 4] = 255
-    with pytest.raises(EvaluationError, match=r"^the prediction has out of range value 255 \(the value should be <= 2\)$"):
+    with pytest.raises(
+        EvaluationError,
+        match=r"^the prediction has out of range value 255 \(the value should be <= 2\)$",
+    ):
         ConfusionMatrix.from_labels(GT_A, pred, 3)
 
 
 def test_wide_prediction_negative_is_an_error():
-    with pytest.raises(EvaluationError, match=r"^Results image 'a' has out of range value -1 \(the value should be <= 2\)$"):
+    with pytest.raises(
+        EvaluationError,
+        match=r"^Results image 'a' has out of range value -1 \(the value should be <= 2\)$",
+    ):
         ConfusionMatrix.from_labels(GT_A, PRED_A.astype(np.int64) - 1, 3, image_id="a")
 
 
 def test_shape_mismatch():
-    with pytest.raises(EvaluationError, match=r"^Results image 'a' has shape \(3, 4\), the ground truth \(3, 5\); they must match$"):
+    with pytest.raises(
+        EvaluationError,
+        match=r"^Results image 'a' has shape \(3, 4\), the ground truth \(3, 5\); they must match$",
+    ):
         ConfusionMatrix.from_labels(GT_A, PRED_A[:, :4], 3, image_id="a")
 
 
 def test_float_labels_are_refused():
-    with pytest.raises(EvaluationError, match=r"the prediction must hold integer labels, got dtype float32"):
+    with pytest.raises(
+        EvaluationError, match=r"the prediction must hold integer labels, got dtype float32"
+    ):
         ConfusionMatrix.from_labels(GT_A, PRED_A.astype(np.float32), 3)
 
 
@@ -179,7 +198,9 @@ def test_merge_is_associative_with_zero_as_neutral():
     for _ in range(3):
         gt = rng.integers(0, 5, (20, 30)).astype(np.uint8)
         gt[gt == 4] = IGNORE
-        parts.append(ConfusionMatrix.from_labels(gt, rng.integers(0, 4, (20, 30)).astype(np.uint8), 4))
+        parts.append(
+            ConfusionMatrix.from_labels(gt, rng.integers(0, 4, (20, 30)).astype(np.uint8), 4)
+        )
     a, b, c = parts
     assert (a + b) + c == a + (b + c)
     assert a + ConfusionMatrix.zeros(4) == a
@@ -197,7 +218,7 @@ def test_joint_histogram_run_length_and_per_pixel_paths_agree():
     blocky = np.repeat(rng.integers(0, 256, (40, 10)), 16, axis=1).astype(np.uint8)
     noisy = rng.integers(0, 256, (40, 160)).astype(np.uint8)
     for gt, pred in ((blocky, blocky[::-1].copy()), (noisy, blocky), (blocky, noisy)):
-        hist = joint_histogram(gt, pred)
+        hist = _joint_histogram(gt, pred)
         expected = np.zeros((256, 256), np.int64)
         np.add.at(expected, (gt.ravel(), pred.ravel()), 1)
         assert hist.dtype == np.int64
@@ -280,3 +301,10 @@ def test_parity_with_reference_evaluator(num_classes, absent_classes):
     got = [m.pixel_accuracy, m.mean_accuracy, m.mean_iou, m.fw_iou]
     assert np.allclose(got, expected, rtol=0, atol=1e-12), (got, expected)
     assert isinstance(m, SegmentationMetrics)
+
+
+def test_joint_histogram_beyond_scratch_size(monkeypatch):
+    import labeltools.metrics as metrics
+
+    monkeypatch.setattr(metrics, "_SCRATCH_MAX_PIXELS", 10)
+    assert ConfusionMatrix.from_labels(GT_A, PRED_A, 3).counts.tolist() == CM_A

@@ -66,7 +66,10 @@ def test_filtered_rows_defer_to_pillow(tmp_path):
 def test_rgb_and_broken_files_raise_lblread_errors(tmp_path):
     rgb = tmp_path / "rgb.png"
     Image.new("RGB", (4, 3)).save(rgb)
-    with pytest.raises(LabelImageError, match=r"found RGB colours; convert colour masks with `labeltools rgb2index`"):
+    with pytest.raises(
+        LabelImageError,
+        match=r"found RGB colours; convert colour masks with `labeltools rgb2index`",
+    ):
         read_label(rgb)
     good = lblsave(tmp_path / "t.png", labels()).read_bytes()
     truncated = tmp_path / "truncated.png"
