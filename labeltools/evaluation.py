@@ -20,7 +20,13 @@ from ._pngfast import read_label
 from .classnames import read_class_names
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, EvaluationError, LabelNameError
-from .metrics import ABSENT_POLICIES, Absent, ConfusionMatrix, SegmentationMetrics
+from .metrics import (
+    ABSENT_POLICIES,
+    Absent,
+    ConfusionMatrix,
+    SegmentationMetrics,
+    check_prediction_range,
+)
 
 __all__ = ["EvalResult", "evaluate", "read_id_list"]
 
@@ -160,7 +166,8 @@ def _score_image(
     pred_path = os.path.join(pred_dir, image_id + LABEL_SUFFIX)
     pred = read_label(pred_path)
     if gt.shape != pred.shape:
-        # VOCevalseg's wording, plus the file.
+        # VOCevalseg's order (values, then size) and wording, plus the file.
+        check_prediction_range(pred, num_classes, image_id=image_id)
         raise EvaluationError(
             f"{pred_path}: Results image '{image_id}' is the wrong size, was "
             f"{pred.shape[0]} x {pred.shape[1]}, should be {gt.shape[0]} x {gt.shape[1]} "

@@ -22,7 +22,12 @@ import numpy as np
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import EvaluationError
 
-__all__ = ["ABSENT_POLICIES", "ConfusionMatrix", "SegmentationMetrics"]
+__all__ = [
+    "ABSENT_POLICIES",
+    "ConfusionMatrix",
+    "SegmentationMetrics",
+    "check_prediction_range",
+]
 
 #: How a score that is 0/0 (a class absent from both ground truth and prediction,
 #: say) is reported: ``"nan"`` = NaN and left out of the means (deeplab / mmseg),
@@ -97,9 +102,25 @@ def _joint_histogram(
     return counts.reshape(_LEVELS, num_pred_values)
 
 
-def _out_of_range_message(value: int, num_classes: int, image_id: str | None) -> str:
-    what = "the prediction" if image_id is None else f"Results image '{image_id}'"
-    return f"{what} has out of range value {value} (the value should be <= {num_classes - 1})"
+def check_prediction_range(
+    pred: np.ndarray, num_classes: int, *, image_id: str | None = None
+) -> np.ndarray:
+    """``pred`` as uint8 if every value is in ``[0, num_classes - 1]``, else an error.
+
+    VOCevalseg checks ``max(resim(:))``: every pixel, void ones included. The
+    :class:`~labeltools.errors.EvaluationError` has its wording, naming ``image_id``.
+    """
+    if not pred.size:
+        return pred.astype(np.uint8, copy=False)
+    lo = 0 if pred.dtype == np.uint8 else int(pred.min())
+    hi = int(pred.max())
+    if hi >= num_classes or lo < 0:
+        what = "the prediction" if image_id is None else f"Results image '{image_id}'"
+        value = hi if hi >= num_classes else lo
+        raise EvaluationError(
+            f"{what} has out of range value {value} (the value should be <= {num_classes - 1})"
+        )
+    return pred.astype(np.uint8, copy=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,27 +192,17 @@ class ConfusionMatrix:
         gt = np.asarray(gt)
         pred = np.asarray(pred)
         where = "the prediction" if image_id is None else f"Results image '{image_id}'"
-        if gt.shape != pred.shape:
-            raise EvaluationError(
-                f"{where} has shape {pred.shape}, the ground truth {gt.shape}; they must match"
-            )
         for name, a in (("ground truth", gt), ("prediction", pred)):
             if not np.issubdtype(a.dtype, np.integer):
                 raise EvaluationError(
                     f"{where}: the {name} must hold integer labels, got dtype {a.dtype}"
                 )
-        if pred.size:
-            # VOCevalseg checks max(resim(:)): every pixel, void ones included.
-            lo, hi = (
-                (0, int(pred.max()))
-                if pred.dtype == np.uint8
-                else (int(pred.min()), int(pred.max()))
+        # VOCevalseg's order: the values, then the size.
+        pred = check_prediction_range(pred, num_classes, image_id=image_id)
+        if gt.shape != pred.shape:
+            raise EvaluationError(
+                f"{where} has shape {pred.shape}, the ground truth {gt.shape}; they must match"
             )
-            if hi >= num_classes or lo < 0:
-                raise EvaluationError(
-                    _out_of_range_message(hi if hi >= num_classes else lo, num_classes, image_id)
-                )
-            pred = pred.astype(np.uint8, copy=False)
         if gt.dtype != np.uint8 and gt.size:
             lo, hi = int(gt.min()), int(gt.max())
             if lo < 0 or hi >= _LEVELS:

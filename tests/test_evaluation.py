@@ -147,6 +147,13 @@ def test_size_mismatch_gives_both_sizes(tmp_path):
     )
 
 
+def test_out_of_range_is_reported_before_wrong_size(tmp_path):
+    gt, pred, _ = make_pairs(tmp_path, n=1)
+    lblsave(pred / "img0.png", np.full((4, 6), 9, np.uint8))
+    with pytest.raises(EvaluationError, match=r"^Results image 'img0' has out of range value 9 "):
+        evaluate(gt, pred, num_classes=3)
+
+
 @pytest.mark.parametrize("side", ["gt", "pred"])
 def test_rgb_label_points_to_rgb2index(tmp_path, side):
     gt, pred, _ = make_pairs(tmp_path)
