@@ -8,6 +8,7 @@ so the result is identical for any number of workers.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -293,6 +294,9 @@ def evaluate(
         id_list = tuple(ids)
         if not id_list:
             raise DatasetError("ids is empty: nothing to evaluate")
+        repeated = sorted(i for i, n in Counter(id_list).items() if n > 1)
+        if repeated:
+            raise DatasetError(f"ids lists {', '.join(repeated)} more than once")
     elif default_list is not None:
         if not default_list.is_file():
             raise DatasetError(

@@ -78,6 +78,12 @@ def test_id_list_file_and_sequence(tmp_path):
     assert evaluate(gt, pred, ids=["img2"], num_classes=3).ids == ("img2",)
 
 
+def test_repeated_ids_are_refused(tmp_path):
+    gt, pred, _ = make_pairs(tmp_path)
+    with pytest.raises(DatasetError, match=r"^ids lists img0, img2 more than once$"):
+        evaluate(gt, pred, ids=["img2", "img0", "img2", "img0", "img1"], num_classes=3)
+
+
 def test_class_names_file_given(tmp_path):
     gt, pred, _ = make_pairs(tmp_path)
     names = tmp_path / "names.txt"
