@@ -8,9 +8,9 @@ so the result is identical for any number of workers.
 from __future__ import annotations
 
 import functools
-from collections import Counter
 import math
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
