@@ -246,6 +246,7 @@ def eval_cmd(
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from ._files import atomic_path, atomic_write_text
     from .evaluation import evaluate
@@ -269,7 +270,7 @@ def eval_cmd(
     for i, name in enumerate(result.class_names):
         table.add_row(
             str(i),
-            name,
+            Text(name),  # a name is not rich markup: "[crowd]" stays visible
             _percent(m.iou[i]),
             _percent(m.accuracy[i]),
             _percent(m.precision[i]),

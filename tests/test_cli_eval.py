@@ -39,6 +39,16 @@ def test_eval_table_and_summary(tmp_path):
     assert lines[-1] == "PA 66.67  mAcc 65.56  mIoU 52.38  FWIoU 51.59"
 
 
+def test_eval_class_names_are_not_markup(tmp_path):
+    gt, pred, _ = make_pairs(tmp_path, n=1)
+    names = tmp_path / "names.txt"
+    names.write_text("bg\n[crowd]\n[bold]x\n")
+    result = runner.invoke(app, ["eval", str(gt), str(pred), "--classes", str(names)])
+    assert result.exit_code == 0, result.output
+    assert row_of(result.stdout, 1)[1] == "[crowd]"
+    assert row_of(result.stdout, 2)[1] == "[bold]x"
+
+
 def test_eval_absent_class_shows_n_a(tmp_path):
     gt, pred, _ = make_pairs(tmp_path, n=1)
     result = runner.invoke(app, ["eval", str(gt), str(pred), "--num-classes", "4"])
