@@ -285,11 +285,13 @@ def test_parity_with_reference_evaluator(num_classes, absent_classes):
         shape = tuple(int(s) for s in rng.integers(20, 60, 2))
         gt = rng.choice(present, shape).astype(np.uint8)
         gt[rng.random(shape) < 0.1] = IGNORE
+        gt[rng.random(shape) < 0.02] = num_classes + 3  # out of range: both leave it out
         pred = np.where(rng.random(shape) < 0.7, gt, rng.choice(present, shape)).astype(np.uint8)
-        pred[gt == IGNORE] = rng.choice(present)
+        pred[gt >= num_classes] = rng.choice(present)
         ref.add_batch(gt, pred)
         ours = ours + ConfusionMatrix.from_labels(gt, pred, num_classes)
     assert np.array_equal(ours.counts, ref.confusion_matrix.astype(np.uint64))
+    assert ours.gt_out_of_range > 0 and ours.ignored > 0
     m = ours.metrics()
     with np.errstate(invalid="ignore", divide="ignore"):  # the reference divides 0 by 0
         expected = [
