@@ -19,6 +19,7 @@ import zlib
 
 import numpy as np
 
+from .errors import ImageReadError
 from .pngio import lblread
 
 __all__ = ["read_label"]
@@ -42,7 +43,14 @@ def read_label(path: str | os.PathLike[str]) -> np.ndarray:
     except OSError:
         return lblread(path)  # raises its one-line error for a missing file or a folder
     fast = _decode_plain(data)
-    return fast if fast is not None else lblread(path)
+    if fast is not None:
+        return fast
+    try:
+        return lblread(path)
+    except OSError as exc:
+        # Pillow raises a bare OSError for a file cut inside its header chunks, which
+        # lblread does not translate (yet): keep eval's errors one line and named.
+        raise ImageReadError(f"{path}: cannot decode image: {exc}") from exc
 
 
 def _decode_plain(data: bytes) -> np.ndarray | None:

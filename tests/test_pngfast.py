@@ -79,3 +79,12 @@ def test_rgb_and_broken_files_raise_lblread_errors(tmp_path):
         read_label(truncated)
     with pytest.raises(ImageReadError, match=r"missing.png: no such file$"):
         read_label(tmp_path / "missing.png")
+
+
+def test_file_cut_inside_its_header_is_a_read_error(tmp_path):
+    good = lblsave(tmp_path / "t.png", labels()).read_bytes()
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(good[:100])  # inside the palette chunk
+    with pytest.raises(ImageReadError) as info:
+        read_label(cut)
+    assert str(info.value) == f"{cut}: cannot decode image: Truncated File Read"
