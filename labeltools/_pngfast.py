@@ -18,6 +18,7 @@ import struct
 import zlib
 
 import numpy as np
+from PIL import Image
 
 from .errors import ImageReadError
 from .pngio import lblread
@@ -30,6 +31,8 @@ _IHDR = struct.Struct(
 )  # length, type, width, height, depth, colour, compression, filter, interlace
 _CHUNK = struct.Struct(">I4s")
 _GREY, _PALETTE = 0, 3  # PNG colour types that hold one 8-bit index per pixel
+#: Deflate cannot expand data by more than about 1032:1.
+_DEFLATE_MAX_RATIO = 1032
 
 
 def read_label(path: str | os.PathLike[str]) -> np.ndarray:
@@ -90,12 +93,18 @@ def _decode_plain(data: bytes) -> np.ndarray | None:
         pos = end + 4  # skip the CRC; zlib's own checksum guards the pixels
     if not idat:
         return None
+    if width * height > Image.MAX_IMAGE_PIXELS:
+        return None  # Pillow's decompression-bomb guard decides
     row = width + 1  # each row starts with its filter-type byte
+    stream = idat[0] if len(idat) == 1 else b"".join(idat)
+    expected = height * row
+    # Preallocate the whole output, but never more than the stream can inflate to.
+    bufsize = min(expected, len(stream) * _DEFLATE_MAX_RATIO + 1024)
     try:
-        raw = zlib.decompress(idat[0] if len(idat) == 1 else b"".join(idat), bufsize=height * row)
+        raw = zlib.decompress(stream, bufsize=bufsize)
     except zlib.error:
         return None
-    if len(raw) != height * row:
+    if len(raw) != expected:
         return None
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, row)
     if rows[:, 0].any():

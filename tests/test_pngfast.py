@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -88,3 +91,22 @@ def test_file_cut_inside_its_header_is_a_read_error(tmp_path):
     with pytest.raises(ImageReadError) as info:
         read_label(cut)
     assert str(info.value) == f"{cut}: cannot decode image: Truncated File Read"
+
+
+def test_header_larger_than_its_pixel_stream_is_left_to_pillow():
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(payload))
+            + kind
+            + payload
+            + struct.pack(">I", zlib.crc32(kind + payload))
+        )
+
+    header = struct.pack(">IIBBBBB", 3000, 3000, 8, 3, 0, 0, 0)
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + chunk(b"IEND", b"")
+    )
+    assert _decode_plain(data) is None
