@@ -43,6 +43,8 @@ from .masks import (
     rgb2index_files,
 )
 from .palettes import Palette, read_palette, voc_palette
+from .evaluation import EvalResult, evaluate, read_id_list
+from .metrics import ConfusionMatrix, SegmentationMetrics
 from .pngio import exif_orientation, is_voc_palette, lblread, lblsave, open_image, read_image
 from .splits import (
     Split,
@@ -78,8 +80,10 @@ __all__ = [
     "ClassCounts",
     "ClassWeights",
     "ColorMatch",
+    "ConfusionMatrix",
     "DatasetError",
     "DatasetStats",
+    "EvalResult",
     "EvaluationError",
     "IGNORE_INDEX",
     "IGNORE_NAME",
@@ -99,6 +103,7 @@ __all__ = [
     "PixelDump",
     "PixelHistogram",
     "Problem",
+    "SegmentationMetrics",
     "Shape",
     "Split",
     "SplitBalance",
@@ -112,6 +117,7 @@ __all__ = [
     "dataset_weights",
     "dump_csv",
     "dump_xlsx",
+    "evaluate",
     "exif_orientation",
     "image_info",
     "index2rgb",
@@ -125,6 +131,7 @@ __all__ = [
     "open_image",
     "pixel_histogram",
     "read_class_names",
+    "read_id_list",
     "read_image",
     "read_labelme",
     "read_palette",

@@ -12,7 +12,6 @@ import PIL.ImageDraw
 import pytest
 
 from labeltools import (
-    Annotation,
     ImageInfo,
     ImageReadError,
     LabelmeFormatError,

@@ -1,0 +1,112 @@
+"""The zlib fast path for label PNGs gives exactly what lblread gives, or defers to it."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from labeltools import lblread, lblsave
+from labeltools._pngfast import _decode_plain, read_label
+from labeltools.errors import ImageReadError, LabelImageError
+
+
+def labels(shape=(37, 53), seed=0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    lbl = np.repeat(rng.integers(0, 21, (shape[0], shape[1] // 8 + 1)), 8, axis=1)[:, : shape[1]]
+    lbl[:, ::11] = 255
+    return lbl.astype(np.uint8)
+
+
+def test_lblsave_png_takes_the_fast_path(tmp_path):
+    lbl = labels()
+    path = lblsave(tmp_path / "a.png", lbl)
+    fast = _decode_plain(path.read_bytes())
+    assert fast is not None
+    assert fast.dtype == np.uint8 and fast.shape == (37, 53)
+    assert np.array_equal(fast, lbl)
+    assert np.array_equal(read_label(path), lblread(path))
+
+
+def test_several_idat_chunks(tmp_path):
+    # Noise does not compress: Pillow splits the stream over several 64 kB IDAT chunks.
+    lbl = np.random.default_rng(1).integers(0, 256, (400, 500)).astype(np.uint8)
+    path = lblsave(tmp_path / "big.png", lbl)
+    assert path.read_bytes().count(b"IDAT") > 1
+    assert _decode_plain(path.read_bytes()) is not None
+    assert np.array_equal(read_label(path), lbl)
+
+
+@pytest.mark.parametrize(
+    "save",
+    [
+        lambda img, p: img.convert("L").save(p),  # Pillow filters greyscale rows
+        lambda img, p: img.save(p, bits=4),  # 4-bit palette
+        lambda img, p: img.save(p, optimize=True),
+    ],
+    ids=["L-filtered", "P-4bit", "P-optimized"],
+)
+def test_other_pngs_equal_lblread(tmp_path, save):
+    lbl = labels() % 16
+    path = tmp_path / "x.png"
+    img = Image.fromarray(lbl)
+    img.putpalette(bytes(range(48)) * 16)
+    save(img.convert("P") if img.mode != "P" else img, path)
+    assert np.array_equal(read_label(path), lblread(path))
+
+
+def test_filtered_rows_defer_to_pillow(tmp_path):
+    gradient = np.tile(np.arange(200, dtype=np.uint8), (30, 1))
+    path = tmp_path / "g.png"
+    Image.fromarray(gradient).save(path)  # L mode: Pillow picks Sub/Paeth filters here
+    assert _decode_plain(path.read_bytes()) is None
+    assert np.array_equal(read_label(path), gradient)
+
+
+def test_rgb_and_broken_files_raise_lblread_errors(tmp_path):
+    rgb = tmp_path / "rgb.png"
+    Image.new("RGB", (4, 3)).save(rgb)
+    with pytest.raises(
+        LabelImageError,
+        match=r"found RGB colours; convert colour masks with `labeltools rgb2index`",
+    ):
+        read_label(rgb)
+    good = lblsave(tmp_path / "t.png", labels()).read_bytes()
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(good[:-30])  # inside the pixel data: the header still reads
+    assert _decode_plain(truncated.read_bytes()) is None
+    with pytest.raises(ImageReadError, match="truncated.png"):
+        read_label(truncated)
+    with pytest.raises(ImageReadError, match=r"missing.png: no such file$"):
+        read_label(tmp_path / "missing.png")
+
+
+def test_file_cut_inside_its_header_is_a_read_error(tmp_path):
+    good = lblsave(tmp_path / "t.png", labels()).read_bytes()
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(good[:100])  # inside the palette chunk
+    with pytest.raises(ImageReadError) as info:
+        read_label(cut)
+    assert str(info.value) == f"{cut}: cannot read image header: Truncated File Read"
+
+
+def test_header_larger_than_its_pixel_stream_is_left_to_pillow():
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(payload))
+            + kind
+            + payload
+            + struct.pack(">I", zlib.crc32(kind + payload))
+        )
+
+    header = struct.pack(">IIBBBBB", 3000, 3000, 8, 3, 0, 0, 0)
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + chunk(b"IEND", b"")
+    )
+    assert _decode_plain(data) is None
