@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from .classnames import read_class_names
 from .constants import BACKGROUND_INDEX, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
 from .errors import DatasetError, ImageReadError
@@ -169,10 +168,10 @@ def _truncated(path: str, fmt: str | None) -> bool:
 
 def _image_size(path: str) -> tuple[tuple[int, int] | None, str]:
     """The upright (width, height) of an image from its header, or None and why not."""
-    from .pngio import _open, exif_orientation
+    from .pngio import exif_orientation, open_header
 
     try:
-        with _open(path) as img:
+        with open_header(path) as img:
             w, h = img.size
             fmt = img.format
             if exif_orientation(img) in _TRANSPOSING_ORIENTATIONS:
@@ -192,7 +191,7 @@ def _reason(exc: Exception, path: str) -> str:
 
 def _check_one(item: _Item, num_classes: int | None) -> _Findings:
     """Everything that needs a file read, for one id: headers first, pixels last."""
-    from .pngio import _open, is_voc_palette
+    from .pngio import is_voc_palette, open_header
 
     found: list[tuple[str, str]] = []
     image_size: tuple[int, int] | None = None
@@ -201,7 +200,7 @@ def _check_one(item: _Item, num_classes: int | None) -> _Findings:
         if image_size is None:
             found.append(("unreadable_image", why))
     try:
-        with _open(item.label) as img:
+        with open_header(item.label) as img:
             mode, size, fmt = img.mode, img.size, img.format
             if image_size is not None and size != image_size:
                 found.append((

@@ -27,7 +27,14 @@ import numpy as np
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX
 from .errors import ImageReadError, OutputError, PaletteError
-from .palettes import Palette, pack_pixels, pack_rgb, read_palette, unpack_key, voc_palette
+from .palettes import (
+    Palette,
+    pack_pixels,
+    pack_rgb,
+    read_palette,
+    unpack_key,
+    voc_palette,
+)
 
 __all__ = [
     "ColorMatch",
@@ -257,11 +264,11 @@ def _label_png_options() -> dict[str, int]:
 def _convert_one(
     pair: tuple[Path, Path], palette: Palette, explicit: bool, unknown: str
 ) -> MaskReport:
-    from .pngio import _open, is_voc_palette, lblsave
+    from .pngio import is_voc_palette, lblsave, open_header
 
     src, dst = pair
     png_options = _label_png_options()
-    with _open(src) as img:
+    with open_header(src) as img:
         mode = img.mode
         try:
             if mode == "P":

@@ -24,6 +24,7 @@ __all__ = [
     "is_voc_palette",
     "lblread",
     "lblsave",
+    "open_header",
     "open_image",
     "read_image",
 ]
@@ -89,7 +90,12 @@ def lblsave(path: PathLike, lbl: np.ndarray) -> Path:
     return target
 
 
-def _open(path: PathLike) -> Image.Image:
+def open_header(path: PathLike) -> Image.Image:
+    """Open an image lazily (header parsed, pixels not decoded), with one-line errors.
+
+    Use it as a context manager. Every read in labeltools starts here so that a
+    missing, foreign or truncated file is always an :class:`ImageReadError`.
+    """
     try:
         return Image.open(path)
     except FileNotFoundError:
@@ -110,7 +116,7 @@ def lblread(path: PathLike) -> np.ndarray:
     An RGB/RGBA image holds colours, not indices, and raises
     :class:`~labeltools.errors.LabelImageError` pointing to ``labeltools rgb2index``.
     """
-    with _open(path) as img:
+    with open_header(path) as img:
         mode = img.mode
         if mode in ("RGB", "RGBA"):
             raise LabelImageError(
@@ -160,7 +166,7 @@ def open_image(path: PathLike) -> Image.Image:
     labelme's GUI shows (and so annotates) the upright image; reading the raw pixel
     grid instead puts every label on the wrong pixels of a rotated phone picture.
     """
-    with _open(path) as img:
+    with open_header(path) as img:
         try:
             img.load()
             upright = ImageOps.exif_transpose(img)

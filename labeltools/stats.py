@@ -75,10 +75,10 @@ class DatasetStats:
 
 
 def _label_size(path: str) -> tuple[int, int]:
-    from .pngio import _open
+    from .pngio import open_header
 
     try:
-        with _open(path) as img:
+        with open_header(path) as img:
             return img.size
     except OSError as exc:  # Pillow reading a header cut short
         raise ImageReadError(f"{path}: cannot read image header: {exc}") from exc

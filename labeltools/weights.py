@@ -148,9 +148,9 @@ def label_value_counts(path: str | os.PathLike[str]) -> np.ndarray:
     :func:`~labeltools.pngio.lblread`, which reads "1" images and refuses colour masks.
     """
     from .errors import ImageReadError
-    from .pngio import _open, lblread
+    from .pngio import lblread, open_header
 
-    with _open(path) as img:
+    with open_header(path) as img:
         if img.mode in ("P", "L"):
             try:
                 return np.asarray(img.histogram(), dtype=np.int64)

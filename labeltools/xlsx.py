@@ -27,7 +27,7 @@ from .classnames import read_class_names
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import LabelImageError, LabelValueError
-from .pngio import _open, is_voc_palette
+from .pngio import is_voc_palette, open_header
 from .viz import contrast_color
 
 __all__ = ["PixelDump", "dump_csv", "dump_xlsx", "parse_box"]
@@ -144,7 +144,7 @@ def _check_excel_limits(path: PathLike, box: Box, whole: bool) -> None:
 
 def _read_region(path: PathLike, box: Box | None, excel: bool) -> _Region:
     try:
-        img = _open(path)
+        img = open_header(path)
     except OSError as exc:  # Pillow reading a header cut short
         raise LabelImageError(f"{path}: cannot read image header: {exc}") from exc
     with img:
