@@ -1,15 +1,17 @@
-"""Pictures for people: palette legends (more views are added by the commands that need them)."""
+"""Pictures for people: palette legends, label overlays (more views are added by the commands that need them)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .colormap import label_colormap
+from .constants import IGNORE_INDEX, IGNORE_NAME
 
-__all__ = ["contrast_color", "font", "palette_legend"]
+__all__ = ["contrast_color", "font", "label_overlay", "palette_legend"]
 
 
 @lru_cache(maxsize=8)
@@ -56,3 +58,36 @@ def palette_legend(
         draw.text((pad * 2 + swatch, y + swatch / 2), text, fill=(0, 0, 0), font=fnt, anchor="lm")
     return img
 
+
+
+def label_overlay(
+    image: Image.Image,
+    label: np.ndarray,
+    names: Sequence[str],
+    *,
+    alpha: float = 0.5,
+) -> Image.Image:
+    """The image in grey with each labelled pixel tinted its VOC colour, legend on the right.
+
+    ``label`` holds class indices (int, ``-1`` or 255 = void) of the image's size;
+    background (0) stays untinted. The legend lists the classes present, by ``names``.
+    """
+    lbl = np.asarray(label)
+    if lbl.shape != (image.height, image.width):
+        raise ValueError(
+            f"label_overlay: label shape {lbl.shape} differs from the image's "
+            f"{(image.height, image.width)}"
+        )
+    index = lbl.astype(np.uint8)  # -1 (labelme's ignore) is 255, VOC's void
+    grey = np.asarray(image.convert("L"), dtype=np.float32)[..., None]
+    colors = label_colormap(256)[index].astype(np.float32)
+    tinted = (alpha * colors + (1 - alpha) * grey).round().astype(np.uint8)
+    out = np.where((index != 0)[..., None], tinted, grey.astype(np.uint8))
+    present = [int(i) for i in np.unique(index)]
+    legend = palette_legend(
+        present, [IGNORE_NAME if i == IGNORE_INDEX else names[i] for i in present]
+    )
+    canvas = Image.new("RGB", (image.width + legend.width, max(image.height, legend.height)), "white")
+    canvas.paste(Image.fromarray(out), (0, 0))
+    canvas.paste(legend, (image.width, 0))
+    return canvas
