@@ -23,6 +23,15 @@ from .errors import (
     OutputError,
     PaletteError,
 )
+from .labelme import (
+    Annotation,
+    ImageInfo,
+    Shape,
+    image_info,
+    load_image,
+    read_labelme,
+    shapes_to_label,
+)
 from .pngio import exif_orientation, is_voc_palette, lblread, lblsave, open_image, read_image
 from .splits import Split, split_ids
 from .weights import PixelHistogram, pixel_histogram
@@ -33,12 +42,14 @@ except PackageNotFoundError:  # running from a source checkout that is not insta
     __version__ = "0+unknown"
 
 __all__ = [
+    "Annotation",
     "BACKGROUND_INDEX",
     "BACKGROUND_NAME",
     "DatasetError",
     "EvaluationError",
     "IGNORE_INDEX",
     "IGNORE_NAME",
+    "ImageInfo",
     "ImageReadError",
     "InputError",
     "LabelImageError",
@@ -50,17 +61,22 @@ __all__ = [
     "OutputError",
     "PaletteError",
     "PixelHistogram",
+    "Shape",
     "Split",
     "VOID_COLOR",
     "__version__",
     "exif_orientation",
+    "image_info",
     "is_voc_palette",
     "label_colormap",
     "lblread",
     "lblsave",
+    "load_image",
     "open_image",
     "pixel_histogram",
     "read_class_names",
     "read_image",
+    "read_labelme",
+    "shapes_to_label",
     "split_ids",
 ]
