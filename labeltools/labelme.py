@@ -40,10 +40,12 @@ __all__ = [
     "FrozenMapping",
     "ImageInfo",
     "Shape",
+    "count_instances",
     "image_info",
     "image_source",
     "load_image",
     "read_labelme",
+    "shapes_to_index",
     "shapes_to_label",
 ]
 
@@ -626,3 +628,74 @@ def shapes_to_label(
             _draw_shape(cls_draw, shape.shape_type, shape.points, cls_id)
             _draw_shape(ins_draw, shape.shape_type, shape.points, ins_id)
     return np.array(cls_img, dtype=np.int32), np.array(ins_img, dtype=np.int32)
+
+
+#: Highest instance id an 8-bit instance map holds (255 is VOC's void).
+MAX_INDEX_INSTANCES = 254
+
+
+def count_instances(shapes: Sequence[Shape]) -> int:
+    """How many instance ids :func:`shapes_to_label` gives ``shapes`` (its highest id)."""
+    return len({(i,) if s.group_id is None else (s.label, s.group_id) for i, s in enumerate(shapes)})
+
+
+def shapes_to_index(
+    img_shape: Sequence[int],
+    shapes: Sequence[Shape],
+    label_name_to_value: Mapping[str, int],
+    *,
+    source: PathLike | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shapes_to_label` drawn on 8-bit canvases: uint8 ``(class, instance)`` arrays.
+
+    The same pixels as :func:`shapes_to_label` with ``-1`` stored as 255 (VOC's
+    void), i.e. what a label PNG holds, at a quarter of the memory traffic: the
+    fast path of json2voc. Class values must be in [-1, 254] and there may be at
+    most :data:`MAX_INDEX_INSTANCES` instances; otherwise it raises ``ValueError``
+    (use :func:`shapes_to_label`).
+    """
+    prefix = f"{source}: " if source is not None else ""
+    if len(img_shape) < 2 or not all(
+        isinstance(v, (int, np.integer)) and v > 0 for v in img_shape[:2]
+    ):
+        raise ValueError(f"shapes_to_index: img_shape must start with (height, width) > 0, got {img_shape}")
+    height, width = int(img_shape[0]), int(img_shape[1])
+    for i, shape in enumerate(shapes):
+        if shape.label not in label_name_to_value:
+            known = ", ".join(repr(k) for k in label_name_to_value)
+            raise LabelNameError(
+                f"{prefix}shape #{i} ({shape.shape_type}): label {shape.label!r} is not in the "
+                f"label list ({known})"
+            )
+        value = label_name_to_value[shape.label]
+        if not -1 <= value <= 254:
+            raise ValueError(
+                f"shapes_to_index: class value of {shape.label!r} must be in [-1, 254], got {value}"
+            )
+    n_instances = count_instances(shapes)
+    if n_instances > MAX_INDEX_INSTANCES:
+        raise ValueError(
+            f"shapes_to_index: {n_instances} instances do not fit 8 bits "
+            f"(at most {MAX_INDEX_INSTANCES}); use shapes_to_label"
+        )
+
+    cls_img = Image.new("L", (width, height), 0)
+    ins_img = Image.new("L", (width, height), 0)
+    cls_draw = ImageDraw.Draw(cls_img)
+    ins_draw = ImageDraw.Draw(ins_img)
+    instance_ids: dict[tuple[Any, ...], int] = {}
+    for i, shape in enumerate(shapes):
+        cls_id = int(label_name_to_value[shape.label]) & 0xFF  # -1 -> 255
+        key = (i,) if shape.group_id is None else (shape.label, shape.group_id)
+        ins_id = instance_ids.setdefault(key, len(instance_ids) + 1)
+        if shape.shape_type == "mask":
+            if shape.mask is None:
+                raise LabelmeFormatError(f"{prefix}shape #{i} (mask) has no mask patch")
+            try:
+                _paste_mask(((cls_img, cls_id), (ins_img, ins_id)), shape)
+            except ValueError as exc:
+                raise LabelmeFormatError(f"{prefix}shape #{i} (mask): {exc}") from None
+        else:
+            _draw_shape(cls_draw, shape.shape_type, shape.points, cls_id)
+            _draw_shape(ins_draw, shape.shape_type, shape.points, ins_id)
+    return np.array(cls_img), np.array(ins_img)
