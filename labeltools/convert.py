@@ -359,10 +359,16 @@ def _up_to_date(settings: Settings, stem: str, json_sha: str) -> dict[str, objec
                 return None
         except (OSError, KeyError, TypeError):
             return None
-    expected = {k: str(p.relative_to(settings.output_dir)) for k, p in settings.outputs(stem).items()}
+    outputs = settings.outputs(stem)
+    try:
+        if record["report"]["instances"] > MAX_INSTANCES:
+            del outputs["object"]  # it overflowed: only the NPY holds its instances
+    except (KeyError, TypeError):
+        return None
+    expected = {k: str(p.relative_to(settings.output_dir)) for k, p in outputs.items()}
     if record.get("outputs") != expected:
         return None
-    if not all(p.is_file() for p in settings.outputs(stem).values()):
+    if not all(p.is_file() for p in outputs.values()):
         return None
     return record
 
@@ -700,6 +706,9 @@ def json2voc(
             f"{MAX_CLASSES} colours --viz can draw; drop --viz"
         )
 
+    # Fail now, not after converting everything, when the split cannot be made.
+    split_ids([stem for _, stem in jobs], val=val_ratio, seed=seed)
+
     if not _is_ours_or_empty(out_dir):
         raise OutputError(
             f"{out_dir}: the folder is not empty and was not made by labeltools json2voc; "
@@ -732,12 +741,15 @@ def json2voc(
         if rep.ok:
             keep.update(settings.outputs(rep.stem).values())
             keep.add(_record_path(settings, rep.stem))
-    # A file whose instances overflowed the object PNG (with --npy) has no object PNG.
     sets_dir.mkdir(parents=True, exist_ok=True)
     split = None
     done = [rep.stem for rep in ordered if rep.ok]
-    if done:
-        split = split_ids(done, val=val_ratio, seed=seed)
+    warnings = []
+    try:
+        split = split_ids(done, val=val_ratio, seed=seed) if done else None
+    except errors.DatasetError as exc:  # failures (--keep-going) left too few images
+        warnings.append(f"no split lists: {exc}")
+    if split is not None:
         for name, ids in split.lists().items():
             path = sets_dir / f"{name}.txt"
             atomic_write_text(path, "".join(f"{i}\n" for i in ids))
@@ -747,7 +759,6 @@ def json2voc(
     labelmap = out_dir / "labelmap.txt"
     atomic_write_text(labelmap, _labelmap_text(label_set_.names))
     _remove_stale(settings, keep)
-    warnings = []
     overflow = [rep.stem for rep in ordered if rep.ok and rep.instances > MAX_INSTANCES]
     if overflow and objects:
         warnings.append(
