@@ -548,7 +548,8 @@ def _draw_shape(
     elif shape_type == "line":
         draw.line(list(xy), fill=value, width=line_width)
     elif shape_type == "linestrip":
-        # Rounded joints: no notch at the turns of a wide line (labelme >= 5.5).
+        # Rounded joints, so a wide line has no notch at its turns (labelme main,
+        # examples/utils.py at 64954cd; older releases drew plain joints).
         draw.line(list(xy), fill=value, width=line_width, joint="curve")
     elif shape_type == "point":
         (cx, cy) = xy[0]

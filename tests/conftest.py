@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
-SHARED = ROOT.parent / "shared"
+# ../shared from the main checkout; worktrees elsewhere point LABELTOOLS_SHARED at it.
+SHARED = Path(os.environ.get("LABELTOOLS_SHARED") or ROOT.parent / "shared")
 LABELME_FIXTURE = SHARED / "fixtures" / "labelme_semantic"
 
 
