@@ -11,12 +11,15 @@ The work is split so it can run anywhere :mod:`labeltools.engine` sends it:
   :func:`labeltools.engine.run`, reduces the reports, and writes the dataset-level
   files (``class_names.txt``, ``labelmap.txt``, the split lists).
 
-Resuming: the output folder carries an ownership marker, and every converted file a
-small record (``.labeltools-json2voc/<stem>.json``) written atomically *after* its
-outputs. A rerun skips a file whose record matches its inputs (JSON bytes, image
-size and mtime) and the options; everything else is redone. Every file is written
-atomically, so a run killed at any moment leaves complete files or none, and the
-rerun ends byte-identical to a clean run.
+Resuming: the output folder carries an ownership marker (written before anything
+else), and a manifest of what was converted from which inputs with which options
+(``.labeltools-json2voc/manifest.json``). During a run, the main process appends
+one line per finished file to a journal *after* the file's outputs are complete;
+the manifest is rewritten from both at the end and the journal removed. A rerun
+skips a file whose record matches its inputs (JSON bytes, image size and mtime) and
+the options, and redoes everything else. Every output is written atomically, so a
+run killed at any moment leaves complete files or none (a torn last journal line is
+ignored), and the rerun ends byte-identical to a clean run.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,8 +72,10 @@ JPEG_SUBSAMPLING = 0  # 4:4:4
 
 #: File in OUTPUT_DIR that says "json2voc made this folder" (written before anything else).
 MARKER_NAME = ".labeltools-json2voc.json"
-#: Folder of per-file records (what was converted from which inputs with which options).
+#: Folder of the manifest and the journal (what was converted from which inputs, how).
 RECORDS_DIR = ".labeltools-json2voc"
+MANIFEST_NAME = "manifest.json"
+JOURNAL_NAME = "journal.jsonl"
 _MARKER = {"tool": "labeltools json2voc", "format": 1}
 #: Bump when the bytes json2voc writes for the same inputs change: old records go stale.
 _OUTPUT_FORMAT = 1
@@ -193,6 +199,8 @@ class FileReport:
     height: int = 0
     error: str | None = None
     error_type: str | None = None
+    #: What the manifest notes for this file (inputs' fingerprint, options, outputs).
+    record: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -333,10 +341,6 @@ class Settings:
         return sorted(dirs | {self.output_dir / RECORDS_DIR, self.output_dir / SETS_DIR})
 
 
-def _record_path(settings: Settings, stem: str) -> Path:
-    return settings.output_dir / RECORDS_DIR / f"{stem}.json"
-
-
 def _image_stamp(source: Path | None) -> dict[str, object] | None:
     if source is None:
         return None
@@ -344,33 +348,31 @@ def _image_stamp(source: Path | None) -> dict[str, object] | None:
     return {"path": str(source.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _up_to_date(settings: Settings, stem: str, json_sha: str) -> dict[str, object] | None:
-    """The record of ``stem`` if its outputs are current, else ``None``."""
-    try:
-        record = json.loads(_record_path(settings, stem).read_bytes())
-    except (FileNotFoundError, ValueError):
-        return None
+def _up_to_date(
+    settings: Settings, stem: str, json_sha: str, record: Mapping[str, Any] | None
+) -> bool:
+    """Whether ``record`` (from the last run) says the outputs of ``stem`` are current."""
+    if not isinstance(record, Mapping):
+        return False
     if record.get("json_sha256") != json_sha or record.get("options") != settings.digest:
-        return None
+        return False
     image = record.get("image")
     if image is not None:
         try:
             if _image_stamp(Path(image["path"])) != image:
-                return None
+                return False
         except (OSError, KeyError, TypeError):
-            return None
+            return False
     outputs = settings.outputs(stem)
     try:
         if record["report"]["instances"] > MAX_INSTANCES:
             del outputs["object"]  # it overflowed: only the NPY holds its instances
     except (KeyError, TypeError):
-        return None
+        return False
     expected = {k: str(p.relative_to(settings.output_dir)) for k, p in outputs.items()}
     if record.get("outputs") != expected:
-        return None
-    if not all(p.is_file() for p in outputs.values()):
-        return None
-    return record
+        return False
+    return all(p.is_file() for p in outputs.values())
 
 
 def _label_values(settings: Settings, path: Path, shapes: Sequence[object]) -> dict[str, int]:
@@ -411,51 +413,69 @@ def _save_npy(path: Path, arr: np.ndarray) -> None:
         np.save(tmp, arr)
 
 
-def convert_file(settings: Settings, job: tuple[str, str]) -> FileReport:
-    """Convert one labelme JSON file (``job = (json_path, stem)``) into its outputs.
+def convert_file(
+    settings: Settings, job: tuple[str, str, Mapping[str, Any] | None]
+) -> FileReport:
+    """Convert one labelme JSON file into its outputs.
 
-    Never raises for bad input: a :class:`~labeltools.errors.LabeltoolsError`
-    becomes a ``"failed"`` report, so one bad file cannot stop a worker pool.
+    ``job = (json_path, stem, record)``: ``record`` is what the last run noted for
+    ``stem`` (or ``None``); when it matches the inputs and options and the outputs
+    exist, nothing is written and the report says ``"skipped"``. Never raises for bad
+    input: a :class:`~labeltools.errors.LabeltoolsError` becomes a ``"failed"``
+    report, so one bad file cannot stop a worker pool.
     """
-    path_str, stem = job
+    path_str, stem, previous = job
     try:
-        return _convert(settings, Path(path_str), stem)
+        return _convert(settings, Path(path_str), stem, previous)
     except errors.LabeltoolsError as exc:
         return FileReport(stem, path_str, "failed", error=str(exc), error_type=type(exc).__name__)
 
 
-def _convert(settings: Settings, path: Path, stem: str) -> FileReport:
-    from .labelme import image_info, read_labelme, shapes_to_label
+def _convert(
+    settings: Settings, path: Path, stem: str, previous: Mapping[str, Any] | None
+) -> FileReport:
+    from .labelme import count_instances, image_info, read_labelme, shapes_to_index, shapes_to_label
 
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise LabelmeFormatError(f"{path}: cannot read: {exc.strerror}") from None
     json_sha = hashlib.sha256(raw).hexdigest()
-    if not settings.overwrite:
-        record = _up_to_date(settings, stem, json_sha)
-        if record is not None:
-            return _report_from_record(stem, str(path), "skipped", record["report"])
+    if not settings.overwrite and _up_to_date(settings, stem, json_sha, previous):
+        assert previous is not None
+        return _report_from_record(stem, str(path), "skipped", previous["report"], previous)
 
     ann = read_labelme(path)
     info = image_info(ann)
     height, width = info.height, info.width
     values = _label_values(settings, path, ann.shapes)
-    cls, ins = shapes_to_label((height, width), ann.shapes, values)
     outputs = settings.outputs(stem)
-
     n_classes = len(settings.names)
-    if settings.class_png:
-        cls8 = cls.astype(np.uint8)  # -1 -> 255 (void); values are < n_classes <= 255
+    n_instances = count_instances(ann.shapes)
+    cls = ins = cls8 = ins8 = None
+    if settings.class_png and n_instances <= MAX_INSTANCES:
+        # The common case: 8-bit canvases, a quarter of the memory traffic of int32.
+        cls8, ins8 = shapes_to_index((height, width), ann.shapes, values, source=path)
+        if settings.objects:
+            ins8[cls8 == IGNORE_INDEX] = 0  # labelme: void regions belong to no instance
+        if settings.npy:
+            cls = cls8.astype(np.int32)
+            cls[cls8 == IGNORE_INDEX] = IGNORE_VALUE
+            ins = ins8.astype(np.int32)
+    else:
+        cls, ins = shapes_to_label((height, width), ann.shapes, values, source=path)
+        if settings.objects:
+            ins[cls == IGNORE_VALUE] = 0
+        if settings.class_png:
+            cls8 = cls.astype(np.uint8)  # -1 -> 255 (void); values are < n_classes <= 255
+    if cls8 is not None:
         hist = np.bincount(cls8.ravel(), minlength=256)
         pixels, ignored = hist[:n_classes], int(hist[IGNORE_INDEX])
     else:
         hist = np.bincount((cls + 1).ravel(), minlength=n_classes + 1)
         pixels, ignored = hist[1:], int(hist[0])
-    n_instances = 0
     if settings.objects:
-        ins[cls == IGNORE_VALUE] = 0  # labelme: void regions belong to no instance
-        n_instances = int(ins.max())
+        n_instances = int(ins8.max()) if ins8 is not None else int(ins.max())
         if n_instances > MAX_INSTANCES:
             if not settings.npy:
                 raise LabelValueError(
@@ -463,6 +483,8 @@ def _convert(settings: Settings, path: Path, stem: str) -> FileReport:
                     f"(ids 1..{MAX_INSTANCES}); use --npy to keep them in SegmentationObjectNpy"
                 )
             del outputs["object"]
+    else:
+        n_instances = 0
 
     for folder in {p.parent for p in outputs.values()}:
         folder.mkdir(parents=True, exist_ok=True)
@@ -471,7 +493,8 @@ def _convert(settings: Settings, path: Path, stem: str) -> FileReport:
         if "class" in outputs:
             lblsave(outputs["class"], cls8, **FAST_LABEL_PNG)
         if "object" in outputs:
-            lblsave(outputs["object"], ins.astype(np.uint8), **FAST_LABEL_PNG)
+            lblsave(outputs["object"], ins8 if ins8 is not None else ins.astype(np.uint8),
+                    **FAST_LABEL_PNG)
         if "class_npy" in outputs:
             _save_npy(outputs["class_npy"], cls)
         if "object_npy" in outputs:
@@ -480,7 +503,7 @@ def _convert(settings: Settings, path: Path, stem: str) -> FileReport:
             from .labelme import load_image
             from .viz import label_overlay
 
-            overlay = label_overlay(load_image(ann), cls, settings.names)
+            overlay = label_overlay(load_image(ann), cls8, settings.names)
             with atomic_path(outputs["viz"], suffix=".jpg") as tmp:
                 overlay.save(tmp, format="JPEG", quality=JPEG_QUALITY)
         kinds: dict[str, int] = {}
@@ -502,14 +525,15 @@ def _convert(settings: Settings, path: Path, stem: str) -> FileReport:
             "outputs": {k: str(p.relative_to(settings.output_dir)) for k, p in outputs.items()},
             "report": summary,
         }
-        # Last: a record exists only when every output of the file is complete.
-        atomic_write_text(_record_path(settings, stem), json.dumps(record, sort_keys=True) + "\n")
     except OSError as exc:
         raise OutputError(f"{settings.output_dir}: cannot write outputs of {path}: {exc}") from None
-    return _report_from_record(stem, str(path), "written", summary)
+    # The caller journals the record: only once every output above is complete.
+    return _report_from_record(stem, str(path), "written", summary, record)
 
 
-def _report_from_record(stem: str, source: str, status: str, rec: Mapping[str, object]) -> FileReport:
+def _report_from_record(
+    stem: str, source: str, status: str, rec: Mapping[str, Any], record: Mapping[str, Any]
+) -> FileReport:
     return FileReport(
         stem=stem,
         source=source,
@@ -520,6 +544,7 @@ def _report_from_record(stem: str, source: str, status: str, rec: Mapping[str, o
         instances=int(rec["instances"]),  # type: ignore[arg-type]
         width=int(rec["width"]),  # type: ignore[arg-type]
         height=int(rec["height"]),  # type: ignore[arg-type]
+        record=record,
     )
 
 
@@ -591,6 +616,28 @@ def _unknown_labels_error(unknown: Mapping[str, list[Path]], labels: LabelSet, r
         f"{root}: {n} label{'s' if n > 1 else ''} not in {labels.source}: {'; '.join(parts)}; "
         f"add {'them' if n > 1 else 'it'} to the labels or pass --unknown ignore|background"
     )
+
+
+def _read_records(manifest: Path, journal: Path) -> dict[str, Any]:
+    """stem -> record from the last complete run's manifest and a killed run's journal."""
+    records: dict[str, Any] = {}
+    try:
+        loaded = json.loads(manifest.read_bytes())
+        if isinstance(loaded, dict):
+            records.update(loaded)
+    except (FileNotFoundError, ValueError):
+        pass
+    try:
+        lines = journal.read_bytes().splitlines()
+    except FileNotFoundError:
+        lines = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            records[entry.pop("stem")] = entry
+        except (ValueError, KeyError, AttributeError, TypeError):
+            continue  # the line a SIGKILL tore
+    return records
 
 
 def _is_ours_or_empty(output_dir: Path) -> bool:
@@ -722,25 +769,36 @@ def json2voc(
     sets_dir = out_dir / SETS_DIR
     for name in ("train", "val", "trainval"):
         (sets_dir / f"{name}.txt").unlink(missing_ok=True)
-    for folder in [out_dir / RECORDS_DIR]:
-        folder.mkdir(exist_ok=True)
+    records_dir = out_dir / RECORDS_DIR
+    records_dir.mkdir(exist_ok=True)
+    manifest_path = records_dir / MANIFEST_NAME
+    journal_path = records_dir / JOURNAL_NAME
+    previous = {} if overwrite else _read_records(manifest_path, journal_path)
 
     settings = Settings(out_dir, label_set_.names, unknown, objects, npy, viz, overwrite)
-    todo = [(str(p), stem) for p, stem in jobs if p not in failures]
+    todo = [(str(p), stem, previous.get(stem)) for p, stem in jobs if p not in failures]
     fn = functools.partial(convert_file, settings)
     reports: dict[str, FileReport] = {}
-    for report in run(fn, todo, workers=workers, progress=progress):
-        if not report.ok and not keep_going:
-            cls = getattr(errors, report.error_type or "", errors.LabeltoolsError)
-            raise cls(report.error)
-        reports[report.stem] = report
+    with journal_path.open("a", encoding="utf-8") as journal:
+        for report in run(fn, todo, workers=workers, progress=progress):
+            if not report.ok and not keep_going:
+                cls = getattr(errors, report.error_type or "", errors.LabeltoolsError)
+                raise cls(report.error)
+            if report.status == "written":
+                # After the file's outputs are complete; a torn line is ignored when read.
+                journal.write(json.dumps({"stem": report.stem, **report.record}, sort_keys=True))
+                journal.write("\n")
+                journal.flush()
+            reports[report.stem] = report
     ordered = tuple(failures.get(p) or reports[stem] for p, stem in jobs)
 
-    keep = {marker}
+    manifest = {rep.stem: rep.record for rep in ordered if rep.ok}
+    atomic_write_text(manifest_path, json.dumps(manifest, sort_keys=True, indent=1) + "\n")
+    journal_path.unlink()
+    keep = {marker, manifest_path}
     for rep in ordered:
         if rep.ok:
             keep.update(settings.outputs(rep.stem).values())
-            keep.add(_record_path(settings, rep.stem))
     sets_dir.mkdir(parents=True, exist_ok=True)
     split = None
     done = [rep.stem for rep in ordered if rep.ok]
