@@ -250,6 +250,14 @@ def _mask_extent(shape: Shape) -> tuple[int, int, int, int]:
     return x1, y1, height, width
 
 
+def _check_point_count(where: str, kind: str, n: int) -> None:
+    lo, hi = POINT_COUNTS[kind]
+    if lo == hi and n != lo:
+        raise LabelmeFormatError(f"{where} needs {lo} point{'s' if lo > 1 else ''}, got {n}")
+    if n < lo:
+        raise LabelmeFormatError(f"{where} needs at least {lo} points, got {n}")
+
+
 def _read_shape(p: Path, i: int, raw: Any) -> Shape:
     where = f"{p}: shape #{i}"
     if not isinstance(raw, dict):
@@ -287,12 +295,7 @@ def _read_shape(p: Path, i: int, raw: Any) -> Shape:
         if not (math.isfinite(x) and math.isfinite(y)):
             raise LabelmeFormatError(f"{where}: point #{j} is not finite: {_show(pt)}")
         points.append((x, y))
-    lo, hi = POINT_COUNTS[kind]
-    n = len(points)
-    if hi is not None and lo == hi and n != lo:
-        raise LabelmeFormatError(f"{where} needs {lo} point{'s' if lo > 1 else ''}, got {n}")
-    if n < lo:
-        raise LabelmeFormatError(f"{where} needs at least {lo} points, got {n}")
+    _check_point_count(where, kind, len(points))
     group_id = raw.get("group_id")
     if group_id is not None and not (isinstance(group_id, int) and not isinstance(group_id, bool)):
         raise LabelmeFormatError(
@@ -359,7 +362,9 @@ def read_labelme(path: PathLike) -> Annotation:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise LabelmeFormatError(f"{p}: expected UTF-8 JSON, {exc.reason} at byte {exc.start}") from None
+        raise LabelmeFormatError(
+            f"{p}: expected UTF-8 JSON, {exc.reason} at byte {exc.start}"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -367,7 +372,9 @@ def read_labelme(path: PathLike) -> Annotation:
             f"{p}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
     if not isinstance(data, dict):
-        raise LabelmeFormatError(f"{p}: expected a labelme JSON object, got a JSON {_json_type(data)}")
+        raise LabelmeFormatError(
+            f"{p}: expected a labelme JSON object, got a JSON {_json_type(data)}"
+        )
     if "shapes" not in data:
         raise LabelmeFormatError(f"{p}: not a labelme file: no \"shapes\" list")
     raw_shapes = data["shapes"]
@@ -379,7 +386,9 @@ def read_labelme(path: PathLike) -> Annotation:
         raise LabelmeFormatError(f"{p}: \"version\" must be a string or null, got {_show(version)}")
     flags = data.get("flags")
     if flags is not None and not isinstance(flags, dict):
-        raise LabelmeFormatError(f"{p}: \"flags\" must be an object or null, got {_json_type(flags)}")
+        raise LabelmeFormatError(
+            f"{p}: \"flags\" must be an object or null, got {_json_type(flags)}"
+        )
     image_path = data.get("imagePath")
     if image_path is not None and not isinstance(image_path, str):
         raise LabelmeFormatError(
@@ -597,7 +606,9 @@ def shapes_to_label(
     if len(img_shape) < 2 or not all(
         isinstance(v, (int, np.integer)) and v > 0 for v in img_shape[:2]
     ):
-        raise ValueError(f"shapes_to_label: img_shape must start with (height, width) > 0, got {img_shape}")
+        raise ValueError(
+            f"shapes_to_label: img_shape must start with (height, width) > 0, got {img_shape}"
+        )
     height, width = int(img_shape[0]), int(img_shape[1])
     for i, shape in enumerate(shapes):
         if shape.label not in label_name_to_value:
