@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .classnames import read_class_names
 from .colormap import VOID_COLOR, label_colormap
+from .convert import FileReport, Json2vocReport, LabelSet, json2voc
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
 from .errors import (
     DatasetError,
@@ -47,13 +48,16 @@ __all__ = [
     "BACKGROUND_NAME",
     "DatasetError",
     "EvaluationError",
+    "FileReport",
     "IGNORE_INDEX",
     "IGNORE_NAME",
     "ImageInfo",
     "ImageReadError",
     "InputError",
+    "Json2vocReport",
     "LabelImageError",
     "LabelNameError",
+    "LabelSet",
     "LabelValueError",
     "LabelmeFormatError",
     "LabeltoolsError",
@@ -68,6 +72,7 @@ __all__ = [
     "exif_orientation",
     "image_info",
     "is_voc_palette",
+    "json2voc",
     "label_colormap",
     "lblread",
     "lblsave",

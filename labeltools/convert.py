@@ -753,9 +753,6 @@ def json2voc(
             f"{MAX_CLASSES} colours --viz can draw; drop --viz"
         )
 
-    # Fail now, not after converting everything, when the split cannot be made.
-    split_ids([stem for _, stem in jobs], val=val_ratio, seed=seed)
-
     if not _is_ours_or_empty(out_dir):
         raise OutputError(
             f"{out_dir}: the folder is not empty and was not made by labeltools json2voc; "
@@ -803,10 +800,13 @@ def json2voc(
     split = None
     done = [rep.stem for rep in ordered if rep.ok]
     warnings = []
-    try:
-        split = split_ids(done, val=val_ratio, seed=seed) if done else None
-    except errors.DatasetError as exc:  # failures (--keep-going) left too few images
-        warnings.append(f"no split lists: {exc}")
+    if done:
+        try:
+            split = split_ids(done, val=val_ratio, seed=seed)
+        except errors.DatasetError as exc:
+            # A handful of images is a valid dataset to convert: train on all, say so.
+            split = split_ids(done, val=0, seed=seed)
+            warnings.append(f"val.txt is empty: {exc}")
     if split is not None:
         for name, ids in split.lists().items():
             path = sets_dir / f"{name}.txt"
