@@ -208,9 +208,10 @@ def json2voc_cmd(
 
 
 @contextlib.contextmanager
-def _progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
+def _progress_bar(what: str) -> Iterator[Callable[[int, int], None] | None]:
     """A transient rich progress bar on stderr, fed by a ``progress(done, total)`` callback.
 
+    ``None`` when stderr is not a terminal: a log file or a pipe gets no bar at all.
     No refresh thread (``auto_refresh=False``): the engine forks its workers, and
     forking a process that runs threads can deadlock the children.
     """
@@ -228,15 +229,19 @@ def _progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
     class RateColumn(ProgressColumn):
         def render(self, task: Any) -> Text:
             speed = task.finished_speed or task.speed
-            return Text("" if speed is None else f"{speed:.1f}/s")
+            return Text("" if speed is None else f"{speed:.0f} files/s")
 
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
     bar = Progress(
         TextColumn(what),
         BarColumn(),
         MofNCompleteColumn(),
         RateColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
         auto_refresh=False,
     )
