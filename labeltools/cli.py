@@ -143,24 +143,34 @@ def json2voc_cmd(
     ] = False,
     npy: Annotated[
         bool,
-        typer.Option("--npy", help="Also write int32 .npy labels (-1 = ignore); needed beyond 255 classes."),
+        typer.Option(
+            "--npy", help="Also write int32 .npy labels (-1 = ignore); needed beyond 255 classes."
+        ),
     ] = False,
     nonpy: Annotated[
-        bool, typer.Option("--nonpy", help="No .npy labels (the default; labelme2voc.py's spelling).")
+        bool,
+        typer.Option("--nonpy", help="No .npy labels (the default; labelme2voc.py's spelling)."),
     ] = False,
     viz: Annotated[
         bool,
-        typer.Option("--viz", help="Also write SegmentationClassVisualization overlays with a legend."),
+        typer.Option(
+            "--viz", help="Also write SegmentationClassVisualization overlays with a legend."
+        ),
     ] = False,
     noviz: Annotated[
         bool, typer.Option("--noviz", help="No overlays (the default; labelme2voc.py's spelling).")
     ] = False,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Rebuild every image, even those that are up to date.")
+        bool,
+        typer.Option("--overwrite", help="Rebuild every image, even those that are up to date."),
     ] = False,
     keep_going: Annotated[
         bool,
-        typer.Option("--keep-going", "-k", help="Convert the other files when one fails; list failures, exit 1."),
+        typer.Option(
+            "--keep-going",
+            "-k",
+            help="Convert the other files when one fails; list the failures, exit 1.",
+        ),
     ] = False,
     workers: Annotated[
         Optional[int],
@@ -277,9 +287,8 @@ def _print_json2voc_summary(report: Any) -> None:
     for kind, n in report.shapes.items():
         table.add_row(f"shapes: {kind}", str(n))
     source = report.labels.source
-    table.add_row(
-        "classes", f"{len(report.labels.names)} ({'discovered in the input' if source == 'discovered' else 'from ' + source})"
-    )
+    origin = "discovered in the input" if source == "discovered" else f"from {source}"
+    table.add_row("classes", f"{len(report.labels.names)} ({origin})")
     if report.split is not None:
         table.add_row("split", ", ".join(f"{k} {len(v)}" for k, v in report.split.lists().items()))
     table.add_row("time", f"{report.seconds:.2f} s")

@@ -44,6 +44,18 @@ from .classnames import read_class_names
 from .colormap import label_colormap
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
 from .engine import run
+from .labelme import (
+    MAX_INDEX_INSTANCES,
+    Annotation,
+    ImageInfo,
+    Shape,
+    count_instances,
+    image_info,
+    load_image,
+    read_labelme,
+    shapes_to_index,
+    shapes_to_label,
+)
 from .errors import InputError, LabelmeFormatError, LabelNameError, LabelValueError, OutputError
 from .pngio import FAST_LABEL_PNG, lblsave
 from .splits import Split, split_ids
@@ -66,7 +78,7 @@ UNKNOWN_MODES = ("error", "ignore", "background")
 #: labelme's int32 value for ignored pixels (stored as :data:`IGNORE_INDEX` in PNGs).
 IGNORE_VALUE = -1
 #: Instance ids 1..254 fit an object PNG; 255 is VOC's void.
-MAX_INSTANCES = IGNORE_INDEX - 1
+MAX_INSTANCES = MAX_INDEX_INSTANCES
 #: JPEG settings for images that must be re-encoded (rotated, PNG, embedded data):
 #: high quality and no chroma subsampling, so object edges keep their colour.
 JPEG_QUALITY = 95
@@ -165,7 +177,9 @@ def parse_labels(labels: PathLike | Sequence[str]) -> LabelSet:
         raise LabelNameError(f"{labels}: no such labels file")
     names = labels.split(",")
     if not any(n.strip() for n in names):
-        raise LabelNameError(f"--labels {labels!r}: expected a labels file or comma-separated names")
+        raise LabelNameError(
+            f"--labels {labels!r}: expected a labels file or comma-separated names"
+        )
     return label_set(names, "--labels")
 
 
@@ -377,13 +391,13 @@ def _up_to_date(
     return all(p.is_file() for p in outputs.values())
 
 
-def _label_values(settings: Settings, path: Path, shapes: Sequence[object]) -> dict[str, int]:
+def _label_values(settings: Settings, path: Path, shapes: Sequence[Shape]) -> dict[str, int]:
     known = {IGNORE_NAME: IGNORE_VALUE}
     known.update((name, i) for i, name in enumerate(settings.names))
     fallback = {"ignore": IGNORE_VALUE, "background": BACKGROUND_INDEX}.get(settings.unknown)
     values: dict[str, int] = {}
     for i, shape in enumerate(shapes):
-        label = shape.label  # type: ignore[attr-defined]
+        label = shape.label
         if label in known:
             values[label] = known[label]
         elif fallback is not None:
@@ -394,16 +408,14 @@ def _label_values(settings: Settings, path: Path, shapes: Sequence[object]) -> d
     return values
 
 
-def _write_image(ann: object, info: object, target: Path) -> None:
-    from .labelme import load_image
-
-    if info.format == "JPEG" and info.orientation == 1:  # type: ignore[attr-defined]
+def _write_image(ann: Annotation, info: ImageInfo, target: Path) -> None:
+    if info.format == "JPEG" and info.orientation == 1:
         # Copy the bytes: re-encoding (labelme uses quality 75) loses detail every time.
-        if info.data is not None:  # type: ignore[attr-defined]
-            atomic_write_bytes(target, info.data)  # type: ignore[attr-defined]
+        if info.data is not None:
+            atomic_write_bytes(target, info.data)
         else:
             with atomic_path(target) as tmp:
-                shutil.copyfile(info.source, tmp)  # type: ignore[attr-defined]
+                shutil.copyfile(info.source, tmp)
         return
     img = load_image(ann)  # upright pixels: the grid the labels were drawn on
     if img.mode not in ("L", "RGB"):
@@ -439,16 +451,18 @@ def convert_file(
 def _convert(
     settings: Settings, path: Path, stem: str, previous: Mapping[str, Any] | None
 ) -> FileReport:
-    from .labelme import count_instances, image_info, read_labelme, shapes_to_index, shapes_to_label
-
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise LabelmeFormatError(f"{path}: cannot read: {exc.strerror}") from None
     json_sha = hashlib.sha256(raw).hexdigest()
-    if not settings.overwrite and _up_to_date(settings, stem, json_sha, previous):
+    fresh = previous is not None and _up_to_date(settings, stem, json_sha, previous)
+    if fresh and not settings.overwrite:
         assert previous is not None
-        return _report_from_record(stem, str(path), "skipped", previous["report"], previous)
+        try:
+            return _report_from_record(stem, str(path), "skipped", previous["report"], previous)
+        except (KeyError, TypeError, ValueError):
+            pass  # a damaged manifest entry: convert the file again
 
     ann = read_labelme(path)
     info = image_info(ann)
@@ -506,7 +520,6 @@ def _convert(
         if "object_npy" in outputs:
             _save_npy(outputs["object_npy"], ins)
         if "viz" in outputs:
-            from .labelme import load_image
             from .viz import label_overlay
 
             overlay = label_overlay(load_image(ann), cls8, settings.names)
@@ -544,12 +557,12 @@ def _report_from_record(
         stem=stem,
         source=source,
         status=status,
-        shapes=tuple((str(k), int(n)) for k, n in rec["shapes"]),  # type: ignore[union-attr]
-        pixels=tuple(int(n) for n in rec["pixels"]),  # type: ignore[union-attr]
-        ignored=int(rec["ignored"]),  # type: ignore[arg-type]
-        instances=int(rec["instances"]),  # type: ignore[arg-type]
-        width=int(rec["width"]),  # type: ignore[arg-type]
-        height=int(rec["height"]),  # type: ignore[arg-type]
+        shapes=tuple((str(k), int(n)) for k, n in rec["shapes"]),
+        pixels=tuple(int(n) for n in rec["pixels"]),
+        ignored=int(rec["ignored"]),
+        instances=int(rec["instances"]),
+        width=int(rec["width"]),
+        height=int(rec["height"]),
         record=record,
     )
 
@@ -609,19 +622,21 @@ def _scan_labels(path: Path) -> tuple[str, ...]:
     except (ValueError, KeyError, TypeError, OSError):
         pass
     # Let the full reader say precisely what is wrong.
-    from .labelme import read_labelme
-
     return tuple(s.label for s in read_labelme(path).shapes)
 
 
-def _unknown_labels_error(unknown: Mapping[str, list[Path]], labels: LabelSet, root: Path) -> LabelNameError:
+def _unknown_labels_error(
+    unknown: Mapping[str, list[Path]], labels: LabelSet, root: Path
+) -> LabelNameError:
     def rel(p: Path) -> str:
         try:
             return p.relative_to(root).as_posix()
         except ValueError:
             return str(p)
 
-    parts = [f"{name!r} in {', '.join(rel(p) for p in files)}" for name, files in sorted(unknown.items())]
+    parts = [
+        f"{name!r} in {', '.join(rel(p) for p in files)}" for name, files in sorted(unknown.items())
+    ]
     n = len(unknown)
     return LabelNameError(
         f"{root}: {n} label{'s' if n > 1 else ''} not in {labels.source}: {'; '.join(parts)}; "

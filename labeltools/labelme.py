@@ -648,7 +648,8 @@ MAX_INDEX_INSTANCES = 254
 
 def count_instances(shapes: Sequence[Shape]) -> int:
     """How many instance ids :func:`shapes_to_label` gives ``shapes`` (its highest id)."""
-    return len({(i,) if s.group_id is None else (s.label, s.group_id) for i, s in enumerate(shapes)})
+    keys = {(i,) if s.group_id is None else (s.label, s.group_id) for i, s in enumerate(shapes)}
+    return len(keys)
 
 
 def shapes_to_index(
@@ -670,7 +671,9 @@ def shapes_to_index(
     if len(img_shape) < 2 or not all(
         isinstance(v, (int, np.integer)) and v > 0 for v in img_shape[:2]
     ):
-        raise ValueError(f"shapes_to_index: img_shape must start with (height, width) > 0, got {img_shape}")
+        raise ValueError(
+            f"shapes_to_index: img_shape must start with (height, width) > 0, got {img_shape}"
+        )
     height, width = int(img_shape[0]), int(img_shape[1])
     for i, shape in enumerate(shapes):
         if shape.label not in label_name_to_value:

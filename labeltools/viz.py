@@ -1,4 +1,4 @@
-"""Pictures for people: palette legends, label overlays (more views are added by the commands that need them)."""
+"""Pictures for people: palette legends and label overlays (commands add the views they need)."""
 
 from __future__ import annotations
 
@@ -87,7 +87,8 @@ def label_overlay(
     legend = palette_legend(
         present, [IGNORE_NAME if i == IGNORE_INDEX else names[i] for i in present]
     )
-    canvas = Image.new("RGB", (image.width + legend.width, max(image.height, legend.height)), "white")
+    size = (image.width + legend.width, max(image.height, legend.height))
+    canvas = Image.new("RGB", size, "white")
     canvas.paste(Image.fromarray(out), (0, 0))
     canvas.paste(legend, (image.width, 0))
     return canvas
