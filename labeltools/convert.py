@@ -456,9 +456,11 @@ def _convert(
     except OSError as exc:
         raise LabelmeFormatError(f"{path}: cannot read: {exc.strerror}") from None
     json_sha = hashlib.sha256(raw).hexdigest()
-    fresh = previous is not None and _up_to_date(settings, stem, json_sha, previous)
-    if fresh and not settings.overwrite:
-        assert previous is not None
+    if (
+        previous is not None
+        and not settings.overwrite
+        and _up_to_date(settings, stem, json_sha, previous)
+    ):
         try:
             return _report_from_record(stem, str(path), "skipped", previous["report"], previous)
         except (KeyError, TypeError, ValueError):
