@@ -24,6 +24,7 @@ ignored), and the rerun ends byte-identical to a clean run.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -43,7 +44,7 @@ from ._files import TMP_PREFIX, atomic_path, atomic_write_bytes, atomic_write_te
 from .classnames import read_class_names
 from .colormap import label_colormap
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
-from .engine import run
+from .engine import Backend, run
 from .labelme import (
     MAX_INDEX_INSTANCES,
     Annotation,
@@ -727,6 +728,7 @@ def json2voc(
     overwrite: bool = False,
     keep_going: bool = False,
     workers: int | None = None,
+    backend: Backend | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Json2vocReport:
     """Convert a folder of labelme JSON files into a VOC segmentation dataset.
@@ -735,7 +737,8 @@ def json2voc(
     or a list of names; ``None`` discovers them from the input. ``unknown``:
     ``"error"`` (list every unknown label with its files, write nothing),
     ``"ignore"`` (paint them void, 255) or ``"background"`` (0). ``workers``:
-    ``None``/0 = all CPUs. ``progress(done, total)`` is called as files finish.
+    ``None``/0 = all CPUs; ``backend`` (a :class:`labeltools.engine.Backend`) overrides
+    it, e.g. to run on a cluster. ``progress(done, total)`` is called as files finish.
     Without ``keep_going`` the first failing file raises its error; with it, the
     failures are in the report. Returns a :class:`Json2vocReport`.
     """
@@ -804,8 +807,10 @@ def json2voc(
     todo = [(str(p), stem, previous.get(stem)) for p, stem in jobs if p not in failures]
     fn = functools.partial(convert_file, settings)
     reports: dict[str, FileReport] = {}
-    with journal_path.open("a", encoding="utf-8") as journal:
-        for report in run(fn, todo, workers=workers, progress=progress):
+    results = run(fn, todo, workers=workers, backend=backend, progress=progress)
+    with journal_path.open("a", encoding="utf-8") as journal, contextlib.closing(results):
+        # closing(): on the first failure, queued files are cancelled, not converted.
+        for report in results:
             if not report.ok and not keep_going:
                 cls = getattr(errors, report.error_type or "", errors.LabeltoolsError)
                 raise cls(report.error)

@@ -492,3 +492,23 @@ def test_bad_options(small, tmp_path):
     with pytest.raises(ValueError, match=r"^val ratio must be in \[0, 1\), got 1\.5$"):
         json2voc(small, tmp_path / "o", val_ratio=1.5)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_backend_replaces_the_local_pool(small, tmp_path):
+    """The seam for a cluster: json2voc maps its per-file function through any Backend."""
+    import pickle
+
+    from labeltools.engine import SerialBackend
+
+    seen: list[str] = []
+
+    class Recording(SerialBackend):
+        def imap(self, fn, items):
+            for item in items:
+                fn, item = pickle.loads(pickle.dumps((fn, item)))  # as a remote worker gets them
+                seen.append(Path(item[0]).name)
+                yield fn(item)
+
+    report = json2voc(small, tmp_path / "out", "cat,dog", backend=Recording())
+    assert seen == ["a.json", "b.json", "c.json"]
+    assert report.written == 3
