@@ -162,11 +162,16 @@ def label_set(names: Iterable[str], source: str) -> LabelSet:
     return LabelSet(tuple(clean), source)
 
 
+#: Endings of label-list files; ``--labels x.txt`` naming no file is a typo, not a class.
+_LIST_SUFFIXES = (".txt", ".names", ".lst", ".csv")
+
+
 def parse_labels(labels: PathLike | Sequence[str]) -> LabelSet:
     """The ``--labels`` value: a labels file, a comma-separated string, or a list of names.
 
-    A string is a file when such a file exists; otherwise, a string ending in
-    ``.txt`` is a missing file (an error), and anything else a comma-separated list.
+    A string is a file when such a file exists; otherwise a string without commas
+    that looks like a path (a folder separator, or ``.txt``) is a missing file (an
+    error), and anything else a comma-separated list.
     """
     if isinstance(labels, (list, tuple)):
         return label_set(labels, "labels")
@@ -174,7 +179,10 @@ def parse_labels(labels: PathLike | Sequence[str]) -> LabelSet:
         return label_set(read_class_names(labels), str(labels))
     if not isinstance(labels, str):
         raise TypeError(f"labels must be a path, a string or a list of names, got {labels!r}")
-    if labels.lower().endswith(".txt"):
+    looks_like_path = Path(labels).suffix.lower() in _LIST_SUFFIXES or any(
+        sep in labels for sep in ("/", "\\")
+    )
+    if "," not in labels and looks_like_path:
         raise LabelNameError(f"{labels}: no such labels file")
     names = labels.split(",")
     if not any(n.strip() for n in names):

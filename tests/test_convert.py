@@ -135,6 +135,9 @@ def test_bad_label_lists(names, message):
 def test_missing_labels_file():
     with pytest.raises(LabelNameError, match=r"^nope\.txt: no such labels file$"):
         parse_labels("nope.txt")
+    with pytest.raises(LabelNameError, match=r"^data/classes: no such labels file$"):
+        parse_labels("data/classes")
+    assert parse_labels("person,tv/monitor").names == ("_background_", "person", "tv/monitor")
 
 
 def test_discovered_labels_background_first_then_sorted():
