@@ -1,13 +1,15 @@
 """labelme JSON files -> typed, frozen records -> class and instance label arrays.
 
 The rasteriser reproduces labelme's own ``shapes_to_label`` pixel for pixel. It
-follows labelme's current reference helpers (``examples/utils.py`` and the
-``shape_to_mask`` / ``shapes_to_label`` of ``labelme/utils/shape.py``, labelme
-5.x-7.x): Pillow ``ImageDraw`` with outline and fill, lines 10 px wide, points as
+follows labelme's current self-contained reference helpers, ``examples/utils.py``
+on labelme's main branch (commit 64954cd and the later revision that clips mask
+patches), which supersede ``labelme/utils/shape.py`` of labelme 5.x (commit
+c628c0e): Pillow ``ImageDraw`` with outline and fill, lines 10 px wide, points as
 radius-5 discs, linestrips with rounded (``joint="curve"``) joints, rectangles
 from their sorted corners, oriented rectangles as 4-point polygons, and mask
-patches placed by their 2-point box and clipped at the image edge. JSON order is
-z-order: a later shape overwrites an earlier one.
+patches placed by their rounded 2-point box and clipped at the image edge
+(labelme 5.x truncated the box and crashed on a patch crossing the edge). JSON
+order is z-order: a later shape overwrites an earlier one.
 
 Unlike labelme, each shape is drawn straight onto one shared canvas per output
 (mode ``"I"`` images drawn with the class or instance value) instead of into a
@@ -82,6 +84,8 @@ POINT_SIZE = 5
 
 #: EXIF orientations that swap width and height (transposes and 90-degree turns).
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+#: The range of the int32 label arrays.
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 #: Longest excerpt of an offending value quoted in an error message.
 _MAX_SHOWN = 40
 
@@ -115,7 +119,8 @@ class Shape:
     """One labelme shape.
 
     ``mask`` is the boolean patch of a ``"mask"`` shape (read-only), placed with its
-    top-left pixel at the first point; ``None`` for every other shape type.
+    top-left pixel at the first point; ``None`` for every other shape type. It takes
+    no part in ``==`` (arrays have no single truth value).
     """
 
     label: str
@@ -192,6 +197,24 @@ def _show(value: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
+def _found(value: Any) -> str:
+    """How an error message shows an offending value: scalars as JSON, containers by type."""
+    return _json_type(value) if isinstance(value, (list, dict)) else _show(value)
+
+
+def _field(
+    where: str, data: dict[str, Any], key: str, kinds: type | tuple[type, ...], what: str,
+    *, required: bool = False,
+) -> Any:
+    """``data[key]`` if it is one of ``kinds`` (null/absent -> None unless required)."""
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise LabelmeFormatError(f"{where}: \"{key}\" must be {what}, got {_found(value)}")
+    return value
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -204,7 +227,7 @@ def _b64decode(text: str) -> bytes:
 def _decode_mask(where: str, text: Any) -> np.ndarray:
     if not isinstance(text, str) or not text:
         raise LabelmeFormatError(
-            f"{where}: \"mask\" must be a base64 PNG string, got {_json_type(text)} {_show(text)}"
+            f"{where}: \"mask\" must be a base64 PNG string, got {_found(text)}"
         )
     try:
         raw = _b64decode(text)
@@ -265,28 +288,15 @@ def _read_shape(p: Path, i: int, raw: Any) -> Shape:
     for key in ("label", "points"):
         if key not in raw:
             raise LabelmeFormatError(f"{where}: missing key \"{key}\"")
-    label = raw["label"]
-    if not isinstance(label, str):
-        raise LabelmeFormatError(
-            f"{where}: \"label\" must be a string, got {_json_type(label)} {_show(label)}"
-        )
-    kind = raw.get("shape_type")
-    if kind is None:  # labelme < 3 wrote no shape_type: everything was a polygon
-        kind = "polygon"
-    if not isinstance(kind, str):
-        raise LabelmeFormatError(
-            f"{where}: \"shape_type\" must be a string, got {_json_type(kind)} {_show(kind)}"
-        )
+    label = _field(where, raw, "label", str, "a string", required=True)
+    # labelme < 3 wrote no shape_type: everything was a polygon.
+    kind = _field(where, raw, "shape_type", str, "a string or null") or "polygon"
     if kind not in POINT_COUNTS:
         raise LabelmeFormatError(
             f"{where}: unknown shape_type {kind!r}; expected one of {', '.join(SHAPE_TYPES)}"
         )
     where = f"{p}: shape #{i} ({kind})"
-    raw_points = raw["points"]
-    if not isinstance(raw_points, list):
-        raise LabelmeFormatError(
-            f"{where}: \"points\" must be an array of [x, y], got {_json_type(raw_points)}"
-        )
+    raw_points = _field(where, raw, "points", list, "an array of [x, y]", required=True)
     points: list[tuple[float, float]] = []
     for j, pt in enumerate(raw_points):
         if not (isinstance(pt, list) and len(pt) == 2 and all(_is_number(v) for v in pt)):
@@ -296,21 +306,9 @@ def _read_shape(p: Path, i: int, raw: Any) -> Shape:
             raise LabelmeFormatError(f"{where}: point #{j} is not finite: {_show(pt)}")
         points.append((x, y))
     _check_point_count(where, kind, len(points))
-    group_id = raw.get("group_id")
-    if group_id is not None and not (isinstance(group_id, int) and not isinstance(group_id, bool)):
-        raise LabelmeFormatError(
-            f"{where}: \"group_id\" must be an integer or null, got {_show(group_id)}"
-        )
-    flags = raw.get("flags")
-    if flags is not None and not isinstance(flags, dict):
-        raise LabelmeFormatError(
-            f"{where}: \"flags\" must be an object or null, got {_json_type(flags)}"
-        )
-    description = raw.get("description")
-    if description is not None and not isinstance(description, str):
-        raise LabelmeFormatError(
-            f"{where}: \"description\" must be a string or null, got {_json_type(description)}"
-        )
+    group_id = _field(where, raw, "group_id", int, "an integer or null")
+    flags = _field(where, raw, "flags", dict, "an object or null")
+    description = _field(where, raw, "description", str, "a string or null")
     mask = None
     if kind == "mask":
         # Other shape types carry "mask": null in labelme's files; their mask is unused.
@@ -335,13 +333,10 @@ def _read_shape(p: Path, i: int, raw: Any) -> Shape:
 
 
 def _optional_size(p: Path, data: dict[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
-        raise LabelmeFormatError(
-            f"{p}: \"{key}\" must be a positive integer or null, got {_show(value)}"
-        )
+    what = "a positive integer or null"
+    value = _field(str(p), data, key, int, what)
+    if value is not None and value <= 0:
+        raise LabelmeFormatError(f"{p}: \"{key}\" must be {what}, got {value}")
     return value
 
 
@@ -377,28 +372,12 @@ def read_labelme(path: PathLike) -> Annotation:
         )
     if "shapes" not in data:
         raise LabelmeFormatError(f"{p}: not a labelme file: no \"shapes\" list")
-    raw_shapes = data["shapes"]
-    if not isinstance(raw_shapes, list):
-        raise LabelmeFormatError(f"{p}: \"shapes\" must be an array, got {_json_type(raw_shapes)}")
-
-    version = data.get("version")
-    if version is not None and not isinstance(version, str):
-        raise LabelmeFormatError(f"{p}: \"version\" must be a string or null, got {_show(version)}")
-    flags = data.get("flags")
-    if flags is not None and not isinstance(flags, dict):
-        raise LabelmeFormatError(
-            f"{p}: \"flags\" must be an object or null, got {_json_type(flags)}"
-        )
-    image_path = data.get("imagePath")
-    if image_path is not None and not isinstance(image_path, str):
-        raise LabelmeFormatError(
-            f"{p}: \"imagePath\" must be a string or null, got {_json_type(image_path)}"
-        )
-    image_b64 = data.get("imageData")
-    if image_b64 is not None and not isinstance(image_b64, str):
-        raise LabelmeFormatError(
-            f"{p}: \"imageData\" must be a base64 string or null, got {_json_type(image_b64)}"
-        )
+    where = str(p)
+    raw_shapes = _field(where, data, "shapes", list, "an array", required=True)
+    version = _field(where, data, "version", str, "a string or null")
+    flags = _field(where, data, "flags", dict, "an object or null")
+    image_path = _field(where, data, "imagePath", str, "a string or null")
+    image_b64 = _field(where, data, "imageData", str, "a base64 string or null")
     image_data = None
     if image_b64:
         try:
@@ -611,11 +590,26 @@ def shapes_to_label(
         )
     height, width = int(img_shape[0]), int(img_shape[1])
     for i, shape in enumerate(shapes):
+        # Shapes built in code skipped read_labelme's checks: fail with a message, not
+        # an unpacking error deep inside the drawing.
+        where = f"{prefix}shape #{i} ({shape.shape_type})"
+        if shape.shape_type not in POINT_COUNTS:
+            raise LabelmeFormatError(
+                f"{prefix}shape #{i}: unknown shape_type {shape.shape_type!r}; "
+                f"expected one of {', '.join(SHAPE_TYPES)}"
+            )
+        _check_point_count(where, shape.shape_type, len(shape.points))
         if shape.label not in label_name_to_value:
             known = ", ".join(repr(k) for k in label_name_to_value)
             raise LabelNameError(
-                f"{prefix}shape #{i} ({shape.shape_type}): label {shape.label!r} is not in the "
-                f"label list ({known})"
+                f"{where}: label {shape.label!r} is not in the label list ({known})"
+            )
+        value = label_name_to_value[shape.label]
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (
+            _INT32_MIN <= value <= _INT32_MAX
+        ):
+            raise LabelNameError(
+                f"the value of label {shape.label!r} must be a 32-bit integer, got {value!r}"
             )
 
     cls_img = Image.new("I", (width, height), 0)

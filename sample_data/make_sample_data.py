@@ -108,8 +108,18 @@ def xy(points) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in points]
 
 
-def circle_box(cx, cy, r):
-    return [(cx - r, cy - r), (cx + r, cy + r)]
+def disc(draw: ImageDraw.ImageDraw, cx, cy, r, color) -> list[list[float]]:
+    """Draw a disc; return labelme's circle points (centre, a point on the rim)."""
+    draw.ellipse([(cx - r, cy - r), (cx + r, cy + r)], fill=color)
+    return [[cx, cy], [cx + r, cy]]
+
+
+def paste_patch(img: Image.Image, patch: np.ndarray, x0: int, y0: int, color) -> list[list[int]]:
+    """Paint a boolean patch at (x0, y0); return labelme's mask box (inclusive corners)."""
+    h, w = patch.shape
+    stencil = Image.fromarray(patch.astype(np.uint8) * 255)
+    img.paste(Image.new("RGB", (w, h), color), (x0, y0), stencil)
+    return [[x0, y0], [x0 + w - 1, y0 + h - 1]]
 
 
 def street_001(rng):
@@ -143,8 +153,7 @@ def park_002(rng):
     person = [[250, 120], [275, 120], [280, 200], [272, 260], [262, 260], [262, 205], [258, 205],
               [256, 260], [246, 260], [244, 200]]
     d.polygon(xy(person), fill=COLORS["shirt"])
-    ball = [[318, 250], [318 + 14, 250]]
-    d.ellipse(circle_box(318, 250, 14), fill=COLORS["ball"])
+    ball = disc(d, 318, 250, 14, COLORS["ball"])
     fence = [[5, 285], [120, 268], [230, 280], [395, 262]]
     d.line(xy(fence), fill=COLORS["fence"], width=9, joint="curve")
     shapes = [
@@ -162,16 +171,11 @@ def yard_003(rng):
     img = texture(rng, (320, 240), (200, 200, 190), (120, 100, 80), 16)
     d = ImageDraw.Draw(img)
     bush = blob(rng, 70, 100)
-    x0, y0 = 25, 130
-    green = Image.new("RGB", (bush.shape[1], bush.shape[0]), COLORS["tree"])
-    img.paste(green, (x0, y0), Image.fromarray(bush.astype(np.uint8) * 255))
+    box = paste_patch(img, bush, 25, 130, COLORS["tree"])
     body = [[190, 95], [230, 95], [236, 200], [184, 200]]
     d.polygon(xy(body), fill=COLORS["shirt"])
-    head = [[210, 75], [210 + 18, 75]]
-    d.ellipse(circle_box(210, 75, 18), fill=COLORS["person"])
-    ball = [[275, 215]]
-    d.ellipse(circle_box(275, 215, 5), fill=COLORS["ball"])
-    box = [[x0, y0], [x0 + bush.shape[1] - 1, y0 + bush.shape[0] - 1]]
+    head = disc(d, 210, 75, 18, COLORS["person"])
+    ball = disc(d, 275, 215, 5, COLORS["ball"])[:1]  # a labelme point: radius 5
     shapes = [
         shape("tree", box, "mask", description="bush", mask=mask_b64(bush)),
         shape("person", body, "polygon", group_id=1),
@@ -188,15 +192,13 @@ def portrait_004(rng):
     person = [[150, 120], [210, 120], [225, 260], [215, 430], [195, 430], [180, 280], [165, 430],
               [145, 430], [135, 260]]
     d.polygon(xy(person), fill=COLORS["shirt"])
-    head = circle_box(180, 90, 28)
-    d.ellipse(head, fill=COLORS["person"])
+    head = disc(d, 180, 90, 28, COLORS["person"])
     pole = [[40, 20], [60, 470]]
     d.line(xy(pole), fill=COLORS["pole"], width=9)
-    ball = [[290, 420], [290 + 22, 420]]
-    d.ellipse(circle_box(290, 420, 22), fill=COLORS["ball"])
+    ball = disc(d, 290, 420, 22, COLORS["ball"])
     shapes = [
         shape("person", person, "polygon", group_id=7),
-        shape("person", [[180, 90], [180 + 28, 90]], "circle", group_id=7),
+        shape("person", head, "circle", group_id=7),
         shape("pole", pole, "line"),
         shape("ball", ball, "circle"),
     ]
@@ -209,14 +211,10 @@ def garden_005(rng):
     fence = [[0, 200], [90, 190], [180, 205], [270, 185], [359, 195]]
     d.line(xy(fence), fill=COLORS["fence"], width=9, joint="curve")
     hedge = blob(rng, 60, 120)
-    x0, y0 = 200, 60
-    img.paste(Image.new("RGB", (hedge.shape[1], hedge.shape[0]), COLORS["tree"]), (x0, y0),
-              Image.fromarray(hedge.astype(np.uint8) * 255))
+    box = paste_patch(img, hedge, 200, 60, COLORS["tree"])
     tree = [[40, 170], [55, 90], [80, 40], [105, 90], [120, 170]]
     d.polygon(xy(tree), fill=COLORS["tree"])
-    ball = [[160, 240]]
-    d.ellipse(circle_box(160, 240, 5), fill=COLORS["ball"])
-    box = [[x0, y0], [x0 + hedge.shape[1] - 1, y0 + hedge.shape[0] - 1]]
+    ball = disc(d, 160, 240, 5, COLORS["ball"])[:1]
     shapes = [
         shape("fence", fence, "linestrip"),
         shape("tree", box, "mask", mask=mask_b64(hedge)),

@@ -169,8 +169,8 @@ BAD_INPUTS = [
     ('{"shapes": {}}', 'a.json: "shapes" must be an array, got object'),
     (labelme_doc(version=5), 'a.json: "version" must be a string or null, got 5'),
     (labelme_doc(flags=[]), 'a.json: "flags" must be an object or null, got array'),
-    (labelme_doc(imagePath=7), 'a.json: "imagePath" must be a string or null, got number'),
-    (labelme_doc(imageData=1), 'a.json: "imageData" must be a base64 string or null, got number'),
+    (labelme_doc(imagePath=7), 'a.json: "imagePath" must be a string or null, got 7'),
+    (labelme_doc(imageData=1), 'a.json: "imageData" must be a base64 string or null, got 1'),
     (
         labelme_doc(imageData="abc"),
         'a.json: "imageData" is not valid base64 (Incorrect padding)',
@@ -188,16 +188,16 @@ BAD_INPUTS = [
     (labelme_doc([[1, 2]]), "a.json: shape #0: expected an object, got array"),
     (labelme_doc([{"points": []}]), 'a.json: shape #0: missing key "label"'),
     (labelme_doc([{"label": "a"}]), 'a.json: shape #0: missing key "points"'),
-    (labelme_doc([shape(label=None)]), 'a.json: shape #0: "label" must be a string, got null null'),
+    (labelme_doc([shape(label=None)]), 'a.json: shape #0: "label" must be a string, got null'),
     (
         labelme_doc([shape(), shape(shape_type="ellipse")]),
         "a.json: shape #1: unknown shape_type 'ellipse'; expected one of polygon, rectangle, "
         "circle, line, linestrip, point, oriented_rectangle, mask",
     ),
-    (labelme_doc([shape(shape_type=3)]), 'a.json: shape #0: "shape_type" must be a string, got number 3'),
+    (labelme_doc([shape(shape_type=3)]), 'a.json: shape #0: "shape_type" must be a string or null, got 3'),
     (
         labelme_doc([shape(points="1,2")]),
-        'a.json: shape #0 (polygon): "points" must be an array of [x, y], got string',
+        'a.json: shape #0 (polygon): "points" must be an array of [x, y], got "1,2"',
     ),
     (
         labelme_doc([shape(points=[[1, 2], [3], [4, 5]])]),
@@ -251,11 +251,15 @@ BAD_INPUTS = [
     (labelme_doc([shape(flags=[])]), 'a.json: shape #0 (polygon): "flags" must be an object or null, got array'),
     (
         labelme_doc([shape(description=3)]),
-        'a.json: shape #0 (polygon): "description" must be a string or null, got number',
+        'a.json: shape #0 (polygon): "description" must be a string or null, got 3',
     ),
     (
         labelme_doc([shape(shape_type="mask", points=[[0, 0], [1, 1]])]),
         'a.json: shape #0 (mask): missing "mask" data',
+    ),
+    (
+        labelme_doc([shape(shape_type="mask", points=[[0, 0], [1, 1]], mask=5)]),
+        'a.json: shape #0 (mask): "mask" must be a base64 PNG string, got 5',
     ),
     (
         labelme_doc([shape(shape_type="mask", points=[[0, 0], [1, 1]], mask="!!!")]),
@@ -528,6 +532,17 @@ def test_unknown_label():
         "x.json: shape #1 (point): label 'dgo' is not in the label list "
         "('_background_', 'cat', 'dog')"
     )
+
+
+def test_shapes_built_in_code_are_checked():
+    with pytest.raises(LabelmeFormatError, match=r"^x.json: shape #0 \(circle\) needs 2 points, got 1$"):
+        shapes_to_label((3, 3), [Shape("a", "circle", ((1.0, 1.0),))], {"a": 1}, source="x.json")
+    with pytest.raises(LabelmeFormatError, match=r"^shape #0: unknown shape_type 'blob'; expected one of"):
+        shapes_to_label((3, 3), [Shape("a", "blob", ((1.0, 1.0),))], {"a": 1})
+    with pytest.raises(LabelNameError, match=r"^the value of label 'a' must be a 32-bit integer, got 1.5$"):
+        shapes_to_label((3, 3), [Shape("a", "point", ((1.0, 1.0),))], {"a": 1.5})
+    with pytest.raises(LabelNameError, match=r"^the value of label 'a' must be a 32-bit integer, got 2147483648$"):
+        shapes_to_label((3, 3), [Shape("a", "point", ((1.0, 1.0),))], {"a": 2**31})
 
 
 def test_empty_shapes_and_bad_image_shape():
