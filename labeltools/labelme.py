@@ -670,11 +670,17 @@ def shapes_to_index(
         )
     height, width = int(img_shape[0]), int(img_shape[1])
     for i, shape in enumerate(shapes):
+        where = f"{prefix}shape #{i} ({shape.shape_type})"
+        if shape.shape_type not in POINT_COUNTS:
+            raise LabelmeFormatError(
+                f"{prefix}shape #{i}: unknown shape_type {shape.shape_type!r}; "
+                f"expected one of {', '.join(SHAPE_TYPES)}"
+            )
+        _check_point_count(where, shape.shape_type, len(shape.points))
         if shape.label not in label_name_to_value:
             known = ", ".join(repr(k) for k in label_name_to_value)
             raise LabelNameError(
-                f"{prefix}shape #{i} ({shape.shape_type}): label {shape.label!r} is not in the "
-                f"label list ({known})"
+                f"{where}: label {shape.label!r} is not in the label list ({known})"
             )
         value = label_name_to_value[shape.label]
         if not -1 <= value <= 254:

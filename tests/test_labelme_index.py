@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from labeltools.errors import LabelNameError
 from labeltools.labelme import (
     Shape,
     count_instances,
@@ -36,9 +37,6 @@ def test_same_pixels_as_shapes_to_label():
         assert cls8.dtype == np.uint8 and cls8.shape == (50, 60)
         np.testing.assert_array_equal(cls8, cls.astype(np.uint8))
         np.testing.assert_array_equal(ins8, ins.astype(np.uint8))
-        assert count_instances(shapes) == max(
-            int(ins.max()), len({(s.label, s.group_id) for s in shapes if s.group_id is not None})
-        ) or count_instances(shapes) >= int(ins.max())
 
 
 def test_same_pixels_on_the_labelme_fixture(labelme_fixture):
@@ -66,3 +64,14 @@ def test_too_many_instances_is_refused():
 def test_class_value_out_of_range_is_refused():
     with pytest.raises(ValueError, match=r"class value of 'a' must be in \[-1, 254\], got 300"):
         shapes_to_index((4, 4), [Shape("a", "point", ((1.0, 1.0),))], {"a": 300})
+
+
+def test_shapes_built_in_code_are_checked_like_shapes_to_label():
+    bad = [Shape("a", "circle", ((1.0, 1.0),))]
+    with pytest.raises(Exception) as ours:
+        shapes_to_index((4, 4), bad, {"a": 1})
+    with pytest.raises(Exception) as theirs:
+        shapes_to_label((4, 4), bad, {"a": 1})
+    assert type(ours.value) is type(theirs.value) and str(ours.value) == str(theirs.value)
+    with pytest.raises(LabelNameError, match=r"^shape #0 \(circle\): label 'b' is not in the label list \('a'\)$"):
+        shapes_to_index((4, 4), [Shape("b", "circle", ((1.0, 1.0), (2.0, 2.0)))], {"a": 1})
