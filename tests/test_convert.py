@@ -515,3 +515,16 @@ def test_a_backend_replaces_the_local_pool(small, tmp_path):
     report = json2voc(small, tmp_path / "out", "cat,dog", backend=Recording())
     assert seen == ["a.json", "b.json", "c.json"]
     assert report.written == 3
+
+
+def test_keep_going_over_a_file_that_is_not_json(small, tmp_path):
+    (small / "broken.json").write_text("{not json")
+    report = json2voc(small, tmp_path / "out", "cat,dog", workers=2, keep_going=True)
+    assert [(f.stem, f.status) for f in report.files] == [
+        ("a", "written"), ("b", "written"), ("broken", "failed"), ("c", "written")
+    ]
+    assert report.failures[0].error == (
+        f"{small / 'broken.json'}: invalid JSON at line 1, column 2: "
+        "Expecting property name enclosed in double quotes"
+    )
+    assert report.failures[0].error_type == "LabelmeFormatError"
