@@ -694,23 +694,24 @@ def shapes_to_index(
             f"(at most {MAX_INDEX_INSTANCES}); use shapes_to_label"
         )
 
-    cls_img = Image.new("L", (width, height), 0)
+    # Only the instance map is drawn: both maps cover the same pixels shape by shape,
+    # and an instance has one label, so each pixel's class follows from its instance
+    # id through a lookup table (Pillow's point(), one pass in C).
     ins_img = Image.new("L", (width, height), 0)
-    cls_draw = ImageDraw.Draw(cls_img)
     ins_draw = ImageDraw.Draw(ins_img)
     instance_ids: dict[tuple[Any, ...], int] = {}
+    class_of = [0] * 256  # instance id -> class index; id 0 (no shape) is background
     for i, shape in enumerate(shapes):
-        cls_id = int(label_name_to_value[shape.label]) & 0xFF  # -1 -> 255
         key = (i,) if shape.group_id is None else (shape.label, shape.group_id)
         ins_id = instance_ids.setdefault(key, len(instance_ids) + 1)
+        class_of[ins_id] = int(label_name_to_value[shape.label]) & 0xFF  # -1 -> 255
         if shape.shape_type == "mask":
             if shape.mask is None:
                 raise LabelmeFormatError(f"{prefix}shape #{i} (mask) has no mask patch")
             try:
-                _paste_mask(((cls_img, cls_id), (ins_img, ins_id)), shape)
+                _paste_mask(((ins_img, ins_id),), shape)
             except ValueError as exc:
                 raise LabelmeFormatError(f"{prefix}shape #{i} (mask): {exc}") from None
         else:
-            _draw_shape(cls_draw, shape.shape_type, shape.points, cls_id)
             _draw_shape(ins_draw, shape.shape_type, shape.points, ins_id)
-    return np.array(cls_img), np.array(ins_img)
+    return np.array(ins_img.point(class_of)), np.array(ins_img)
