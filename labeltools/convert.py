@@ -45,6 +45,7 @@ from .classnames import read_class_names
 from .colormap import label_colormap
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
 from .engine import Backend, run
+from .errors import InputError, LabelmeFormatError, LabelNameError, LabelValueError, OutputError
 from .labelme import (
     MAX_INDEX_INSTANCES,
     Annotation,
@@ -57,7 +58,6 @@ from .labelme import (
     shapes_to_index,
     shapes_to_label,
 )
-from .errors import InputError, LabelmeFormatError, LabelNameError, LabelValueError, OutputError
 from .pngio import FAST_LABEL_PNG, lblsave
 from .splits import Split, split_ids
 
