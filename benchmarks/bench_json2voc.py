@@ -310,6 +310,29 @@ def _png_encode_options(labels: dict[str, tuple[np.ndarray, np.ndarray]]) -> lis
     return rows
 
 
+def _time_runs(
+    corpus: Path, workdir: Path, tag: str, labels: str, cores: int
+) -> dict[str, tuple[float, int]]:
+    """Best time and largest peak memory of REPEAT runs of each variant, interleaved."""
+
+    def json2voc(out: str, workers: int) -> tuple[float, int]:
+        return _measured(
+            sys.executable, "-m", "labeltools", "json2voc", str(corpus), str(workdir / out),
+            "--labels", labels, "--workers", str(workers),
+        )
+
+    runs: dict[str, list[tuple[float, int]]] = {"ref": [], "w1": [], "wall": []}
+    for i in range(REPEAT):
+        # Each run into a fresh folder: the machine is shared, rewriting files is slower.
+        suffix = f"{tag}" if i == 0 else f"{tag}-{i}"
+        runs["ref"].append(_measured(
+            sys.executable, "-c", REFERENCE, str(corpus), str(workdir / f"ref{suffix}"), labels
+        ))
+        runs["w1"].append(json2voc(f"w1{suffix}", 1))
+        runs["wall"].append(json2voc(f"wall{suffix}", cores))
+    return {k: (min(t for t, _ in r), max(m for _, m in r)) for k, r in runs.items()}
+
+
 def run(workdir: Path, quick: bool) -> list[str]:
     n = 24 if quick else 200
     corpus = make_corpus(workdir / "corpus", n)
@@ -320,24 +343,8 @@ def run(workdir: Path, quick: bool) -> list[str]:
     ]
     labels = str(corpus / "labels.txt")
 
-    def json2voc(out: str, workers: int) -> tuple[float, int]:
-        return _measured(
-            sys.executable, "-m", "labeltools", "json2voc", str(corpus), str(workdir / out),
-            "--labels", labels, "--workers", str(workers),
-        )
-
-    # Best of REPEAT, interleaved, each run into a fresh folder: the machine is shared.
-    runs: dict[str, list[tuple[float, int]]] = {"ref": [], "w1": [], "wall": []}
-    for i in range(REPEAT):
-        suffix = "" if i == 0 else f"-{i}"
-        runs["ref"].append(_measured(
-            sys.executable, "-c", REFERENCE, str(corpus), str(workdir / f"ref{suffix}"), labels
-        ))
-        runs["w1"].append(json2voc(f"w1{suffix}", 1))
-        runs["wall"].append(json2voc(f"wall{suffix}", cores))
-    (ref_s, ref_mem), (one_s, one_mem), (all_s, all_mem) = (
-        (min(t for t, _ in r), max(m for _, m in r)) for r in runs.values()
-    )
+    best = _time_runs(corpus, workdir, "", labels, cores)
+    (ref_s, ref_mem), (one_s, one_mem), (all_s, all_mem) = best["ref"], best["w1"], best["wall"]
 
     from labeltools.pngio import lblread
 
@@ -372,10 +379,17 @@ def run(workdir: Path, quick: bool) -> list[str]:
     ]
     lines += _png_encode_options(arrays)
     if not quick:
-        half = make_corpus(workdir / "corpus50", 50)
-        _, mem50 = _measured(
-            sys.executable, "-m", "labeltools", "json2voc", str(half), str(workdir / "w50"),
-            "--labels", labels, "--workers", "1",
+        small_n = 50
+        small = _time_runs(make_corpus(workdir / "corpus50", small_n), workdir, "-50", labels, cores)
+        lines.append(
+            f"peak memory, --workers 1: {small['w1'][1]} MiB for {small_n} images, "
+            f"{one_mem} MiB for {n}"
         )
-        lines.append(f"peak memory, --workers 1: {mem50} MiB for 50 images, {one_mem} MiB for {n}")
+        # Each extra image's cost, start-up cancelled out: what a large corpus approaches.
+        extra = {k: (best[k][0] - small[k][0]) / (n - small_n) for k in best}
+        lines.append(
+            f"per extra image ({small_n} -> {n} images): reference {extra['ref'] * 1000:.1f} ms, "
+            f"--workers 1 {extra['w1'] * 1000:.1f} ms ({extra['ref'] / extra['w1']:.1f}x), "
+            f"--workers {cores} {extra['wall'] * 1000:.1f} ms ({extra['ref'] / extra['wall']:.1f}x)"
+        )
     return lines
