@@ -226,6 +226,12 @@ def _progress_bar(what: str) -> Iterator[Callable[[int, int], None] | None]:
     forking a process that runs threads can deadlock the children.
     """
     from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -241,10 +247,6 @@ def _progress_bar(what: str) -> Iterator[Callable[[int, int], None] | None]:
             speed = task.finished_speed or task.speed
             return Text("" if speed is None else f"{speed:.0f} files/s")
 
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield None
-        return
     bar = Progress(
         TextColumn(what),
         BarColumn(),

@@ -193,3 +193,15 @@ def test_sigkill_then_rerun_is_byte_identical_to_a_clean_run(tmp_path):
     clean = run_cli("json2voc", str(src), str(tmp_path / "clean"), "--workers", "2", "--npy")
     assert clean.returncode == 0, clean.stderr
     assert tree_bytes(out) == tree_bytes(tmp_path / "clean")
+
+
+def test_progress_bar_on_a_terminal_shows_count_and_rate(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), FORCE_COLOR="1")  # rich: act as a terminal
+    result = subprocess.run(
+        [sys.executable, "-m", "labeltools", "json2voc", str(SAMPLE_DATA), str(tmp_path / "o"),
+         "--workers", "1", "--json"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "5/5" in result.stderr and "files/s" in result.stderr
+    assert json.loads(result.stdout)["written"] == 5  # stdout stays clean for --json
