@@ -564,34 +564,25 @@ def _paste_mask(canvases: Sequence[tuple[Image.Image, int]], shape: Shape) -> No
         canvas.paste(value, (xs, ys, xe, ye), stencil)
 
 
-def shapes_to_label(
+def _check_rasterise_args(
+    caller: str,
+    prefix: str,
     img_shape: Sequence[int],
     shapes: Sequence[Shape],
     label_name_to_value: Mapping[str, int],
-    *,
-    source: PathLike | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rasterise ``shapes`` into int32 ``(class, instance)`` arrays of ``img_shape[:2]``.
+) -> tuple[int, int]:
+    """Check a rasteriser's arguments; return ``(height, width)``.
 
-    labelme's rules: JSON order is z-order; the class value of a shape is
-    ``label_name_to_value[label]`` (``__ignore__`` is usually mapped to -1);
-    instances are keyed by ``(label, group_id)``, every shape without a group_id is
-    its own instance, and instance ids are 1, 2, ... in order of first appearance
-    (0 = no shape). ``source`` (the JSON file) only prefixes error messages.
-
-    An unknown label raises :class:`~labeltools.errors.LabelNameError` naming it.
+    Shapes built in code skipped read_labelme's checks: they fail here with a message,
+    not with an unpacking error deep inside the drawing.
     """
-    prefix = f"{source}: " if source is not None else ""
     if len(img_shape) < 2 or not all(
         isinstance(v, (int, np.integer)) and v > 0 for v in img_shape[:2]
     ):
         raise ValueError(
-            f"shapes_to_label: img_shape must start with (height, width) > 0, got {img_shape}"
+            f"{caller}: img_shape must start with (height, width) > 0, got {img_shape}"
         )
-    height, width = int(img_shape[0]), int(img_shape[1])
     for i, shape in enumerate(shapes):
-        # Shapes built in code skipped read_labelme's checks: fail with a message, not
-        # an unpacking error deep inside the drawing.
         where = f"{prefix}shape #{i} ({shape.shape_type})"
         if shape.shape_type not in POINT_COUNTS:
             raise LabelmeFormatError(
@@ -611,6 +602,30 @@ def shapes_to_label(
             raise LabelNameError(
                 f"the value of label {shape.label!r} must be a 32-bit integer, got {value!r}"
             )
+    return int(img_shape[0]), int(img_shape[1])
+
+
+def shapes_to_label(
+    img_shape: Sequence[int],
+    shapes: Sequence[Shape],
+    label_name_to_value: Mapping[str, int],
+    *,
+    source: PathLike | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rasterise ``shapes`` into int32 ``(class, instance)`` arrays of ``img_shape[:2]``.
+
+    labelme's rules: JSON order is z-order; the class value of a shape is
+    ``label_name_to_value[label]`` (``__ignore__`` is usually mapped to -1);
+    instances are keyed by ``(label, group_id)``, every shape without a group_id is
+    its own instance, and instance ids are 1, 2, ... in order of first appearance
+    (0 = no shape). ``source`` (the JSON file) only prefixes error messages.
+
+    An unknown label raises :class:`~labeltools.errors.LabelNameError` naming it.
+    """
+    prefix = f"{source}: " if source is not None else ""
+    height, width = _check_rasterise_args(
+        "shapes_to_label", prefix, img_shape, shapes, label_name_to_value
+    )
 
     cls_img = Image.new("I", (width, height), 0)
     ins_img = Image.new("I", (width, height), 0)
@@ -662,26 +677,10 @@ def shapes_to_index(
     (use :func:`shapes_to_label`).
     """
     prefix = f"{source}: " if source is not None else ""
-    if len(img_shape) < 2 or not all(
-        isinstance(v, (int, np.integer)) and v > 0 for v in img_shape[:2]
-    ):
-        raise ValueError(
-            f"shapes_to_index: img_shape must start with (height, width) > 0, got {img_shape}"
-        )
-    height, width = int(img_shape[0]), int(img_shape[1])
-    for i, shape in enumerate(shapes):
-        where = f"{prefix}shape #{i} ({shape.shape_type})"
-        if shape.shape_type not in POINT_COUNTS:
-            raise LabelmeFormatError(
-                f"{prefix}shape #{i}: unknown shape_type {shape.shape_type!r}; "
-                f"expected one of {', '.join(SHAPE_TYPES)}"
-            )
-        _check_point_count(where, shape.shape_type, len(shape.points))
-        if shape.label not in label_name_to_value:
-            known = ", ".join(repr(k) for k in label_name_to_value)
-            raise LabelNameError(
-                f"{where}: label {shape.label!r} is not in the label list ({known})"
-            )
+    height, width = _check_rasterise_args(
+        "shapes_to_index", prefix, img_shape, shapes, label_name_to_value
+    )
+    for shape in shapes:
         value = label_name_to_value[shape.label]
         if not -1 <= value <= 254:
             raise ValueError(
