@@ -122,7 +122,10 @@ def make_corpus(folder: Path, n: int, seed: int = SEED) -> Path:
 
 #: labelme's example converter (examples/semantic_segmentation/labelme2voc.py with
 #: labelme.utils' shape_to_mask / shapes_to_label / lblsave and LabelFile's image
-#: loading), written out so the benchmark does not need labelme's Qt install.
+#: loading), written out so the benchmark does not need labelme's Qt install. It is a
+#: copy on purpose, not labeltools' code: imgviz recomputes the colour map on every
+#: lblsave and shape_to_mask allocates a full-size mask per shape, and that is the cost
+#: being measured.
 REFERENCE = textwrap.dedent(
     r'''
     import base64, glob, io, json, math, os, os.path as osp, sys, uuid
