@@ -17,6 +17,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "check": ("CheckReport", "Problem", "check_dataset"),
     "classnames": ("read_class_names",),
     "colormap": ("VOID_COLOR", "label_colormap"),
+    "convert": ("FileReport", "Json2vocReport", "LabelSet", "json2voc"),
     "constants": (
         "BACKGROUND_INDEX",
         "BACKGROUND_NAME",
@@ -96,17 +97,24 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     from .check import CheckReport, Problem, check_dataset
     from .classnames import read_class_names
     from .colormap import VOID_COLOR, label_colormap
-    from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
+    from .constants import (
+        BACKGROUND_INDEX,
+        BACKGROUND_NAME,
+        IGNORE_INDEX,
+        IGNORE_NAME,
+        MAX_CLASSES,
+    )
+    from .convert import FileReport, Json2vocReport, LabelSet, json2voc
     from .errors import (
         DatasetError,
         EvaluationError,
         ImageReadError,
         InputError,
         LabelImageError,
-        LabelNameError,
-        LabelValueError,
         LabelmeFormatError,
+        LabelNameError,
         LabeltoolsError,
+        LabelValueError,
         OutputError,
         PaletteError,
     )
@@ -131,7 +139,14 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     )
     from .metrics import ConfusionMatrix, SegmentationMetrics
     from .palettes import Palette, read_palette, voc_palette
-    from .pngio import exif_orientation, is_voc_palette, lblread, lblsave, open_image, read_image
+    from .pngio import (
+        exif_orientation,
+        is_voc_palette,
+        lblread,
+        lblsave,
+        open_image,
+        read_image,
+    )
     from .splits import (
         Split,
         SplitBalance,

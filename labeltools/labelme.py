@@ -42,10 +42,12 @@ __all__ = [
     "FrozenMapping",
     "ImageInfo",
     "Shape",
+    "count_instances",
     "image_info",
     "image_source",
     "load_image",
     "read_labelme",
+    "shapes_to_index",
     "shapes_to_label",
 ]
 
@@ -562,34 +564,25 @@ def _paste_mask(canvases: Sequence[tuple[Image.Image, int]], shape: Shape) -> No
         canvas.paste(value, (xs, ys, xe, ye), stencil)
 
 
-def shapes_to_label(
+def _check_rasterise_args(
+    caller: str,
+    prefix: str,
     img_shape: Sequence[int],
     shapes: Sequence[Shape],
     label_name_to_value: Mapping[str, int],
-    *,
-    source: PathLike | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rasterise ``shapes`` into int32 ``(class, instance)`` arrays of ``img_shape[:2]``.
+) -> tuple[int, int]:
+    """Check a rasteriser's arguments; return ``(height, width)``.
 
-    labelme's rules: JSON order is z-order; the class value of a shape is
-    ``label_name_to_value[label]`` (``__ignore__`` is usually mapped to -1);
-    instances are keyed by ``(label, group_id)``, every shape without a group_id is
-    its own instance, and instance ids are 1, 2, ... in order of first appearance
-    (0 = no shape). ``source`` (the JSON file) only prefixes error messages.
-
-    An unknown label raises :class:`~labeltools.errors.LabelNameError` naming it.
+    Shapes built in code skipped read_labelme's checks: they fail here with a message,
+    not with an unpacking error deep inside the drawing.
     """
-    prefix = f"{source}: " if source is not None else ""
     if len(img_shape) < 2 or not all(
         isinstance(v, (int, np.integer)) and v > 0 for v in img_shape[:2]
     ):
         raise ValueError(
-            f"shapes_to_label: img_shape must start with (height, width) > 0, got {img_shape}"
+            f"{caller}: img_shape must start with (height, width) > 0, got {img_shape}"
         )
-    height, width = int(img_shape[0]), int(img_shape[1])
     for i, shape in enumerate(shapes):
-        # Shapes built in code skipped read_labelme's checks: fail with a message, not
-        # an unpacking error deep inside the drawing.
         where = f"{prefix}shape #{i} ({shape.shape_type})"
         if shape.shape_type not in POINT_COUNTS:
             raise LabelmeFormatError(
@@ -609,6 +602,30 @@ def shapes_to_label(
             raise LabelNameError(
                 f"the value of label {shape.label!r} must be a 32-bit integer, got {value!r}"
             )
+    return int(img_shape[0]), int(img_shape[1])
+
+
+def shapes_to_label(
+    img_shape: Sequence[int],
+    shapes: Sequence[Shape],
+    label_name_to_value: Mapping[str, int],
+    *,
+    source: PathLike | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rasterise ``shapes`` into int32 ``(class, instance)`` arrays of ``img_shape[:2]``.
+
+    labelme's rules: JSON order is z-order; the class value of a shape is
+    ``label_name_to_value[label]`` (``__ignore__`` is usually mapped to -1);
+    instances are keyed by ``(label, group_id)``, every shape without a group_id is
+    its own instance, and instance ids are 1, 2, ... in order of first appearance
+    (0 = no shape). ``source`` (the JSON file) only prefixes error messages.
+
+    An unknown label raises :class:`~labeltools.errors.LabelNameError` naming it.
+    """
+    prefix = f"{source}: " if source is not None else ""
+    height, width = _check_rasterise_args(
+        "shapes_to_label", prefix, img_shape, shapes, label_name_to_value
+    )
 
     cls_img = Image.new("I", (width, height), 0)
     ins_img = Image.new("I", (width, height), 0)
@@ -632,3 +649,68 @@ def shapes_to_label(
             _draw_shape(cls_draw, shape.shape_type, shape.points, cls_id)
             _draw_shape(ins_draw, shape.shape_type, shape.points, ins_id)
     return np.array(cls_img, dtype=np.int32), np.array(ins_img, dtype=np.int32)
+
+
+#: Highest instance id an 8-bit instance map holds (255 is VOC's void).
+MAX_INDEX_INSTANCES = 254
+
+
+def count_instances(shapes: Sequence[Shape]) -> int:
+    """How many instance ids :func:`shapes_to_label` gives ``shapes`` (its highest id)."""
+    keys = {(i,) if s.group_id is None else (s.label, s.group_id) for i, s in enumerate(shapes)}
+    return len(keys)
+
+
+def shapes_to_index(
+    img_shape: Sequence[int],
+    shapes: Sequence[Shape],
+    label_name_to_value: Mapping[str, int],
+    *,
+    source: PathLike | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shapes_to_label` drawn on 8-bit canvases: uint8 ``(class, instance)`` arrays.
+
+    The same pixels as :func:`shapes_to_label` with ``-1`` stored as 255 (VOC's
+    void), i.e. what a label PNG holds, at a quarter of the memory traffic: the
+    fast path of json2voc. Class values must be in [-1, 254] and there may be at
+    most :data:`MAX_INDEX_INSTANCES` instances; otherwise it raises ``ValueError``
+    (use :func:`shapes_to_label`).
+    """
+    prefix = f"{source}: " if source is not None else ""
+    height, width = _check_rasterise_args(
+        "shapes_to_index", prefix, img_shape, shapes, label_name_to_value
+    )
+    for shape in shapes:
+        value = label_name_to_value[shape.label]
+        if not -1 <= value <= 254:
+            raise ValueError(
+                f"shapes_to_index: class value of {shape.label!r} must be in [-1, 254], got {value}"
+            )
+    n_instances = count_instances(shapes)
+    if n_instances > MAX_INDEX_INSTANCES:
+        raise ValueError(
+            f"shapes_to_index: {n_instances} instances do not fit 8 bits "
+            f"(at most {MAX_INDEX_INSTANCES}); use shapes_to_label"
+        )
+
+    # Only the instance map is drawn: both maps cover the same pixels shape by shape,
+    # and an instance has one label, so each pixel's class follows from its instance
+    # id through a lookup table (Pillow's point(), one pass in C).
+    ins_img = Image.new("L", (width, height), 0)
+    ins_draw = ImageDraw.Draw(ins_img)
+    instance_ids: dict[tuple[Any, ...], int] = {}
+    class_of = [0] * 256  # instance id -> class index; id 0 (no shape) is background
+    for i, shape in enumerate(shapes):
+        key = (i,) if shape.group_id is None else (shape.label, shape.group_id)
+        ins_id = instance_ids.setdefault(key, len(instance_ids) + 1)
+        class_of[ins_id] = int(label_name_to_value[shape.label]) & 0xFF  # -1 -> 255
+        if shape.shape_type == "mask":
+            if shape.mask is None:
+                raise LabelmeFormatError(f"{prefix}shape #{i} (mask) has no mask patch")
+            try:
+                _paste_mask(((ins_img, ins_id),), shape)
+            except ValueError as exc:
+                raise LabelmeFormatError(f"{prefix}shape #{i} (mask): {exc}") from None
+        else:
+            _draw_shape(ins_draw, shape.shape_type, shape.points, ins_id)
+    return np.array(ins_img.point(class_of)), np.array(ins_img)

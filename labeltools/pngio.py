@@ -9,6 +9,7 @@ apply the palette and give colours instead: the "my labels read as 52/132/220" t
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,11 @@ PathLike = str | os.PathLike[str]
 
 #: PIL's EXIF tag number for the orientation (1 = upright, 2..8 = flipped / rotated).
 EXIF_ORIENTATION_TAG = 0x0112
+
+#: zlib settings for label PNGs: run-length matching only (``Z_RLE``) encodes a label
+#: map about 2.5x faster than Pillow's default (level 6, default strategy) for files
+#: about 1.2x larger, measured on 500x375 VOC-like label maps (see benchmarks/).
+FAST_LABEL_PNG: dict[str, int] = {"compress_type": zlib.Z_RLE}
 
 #: The 768-byte colour table written into every label PNG.
 _VOC_PALETTE_BYTES = label_colormap(256).tobytes()
@@ -69,7 +75,13 @@ def _to_index_array(path: Path, lbl: np.ndarray) -> np.ndarray:
     return lbl.astype(np.uint8)
 
 
-def lblsave(path: PathLike, lbl: np.ndarray) -> Path:
+def lblsave(
+    path: PathLike,
+    lbl: np.ndarray,
+    *,
+    compress_level: int | None = None,
+    compress_type: int | None = None,
+) -> Path:
     """Save ``lbl`` as a VOC palette PNG whose pixel values are the class indices.
 
     ``lbl`` is a 2-D array: any signed or unsigned integer dtype with values in
@@ -78,6 +90,10 @@ def lblsave(path: PathLike, lbl: np.ndarray) -> Path:
     :class:`~labeltools.errors.LabelValueError` naming the file and the offending
     min/max: values are never wrapped. ``.png`` is appended when ``path`` lacks it.
     The write is atomic. Returns the path written.
+
+    ``compress_level`` (0-9) and ``compress_type`` (a zlib strategy such as
+    ``zlib.Z_RLE``) are passed to Pillow's PNG writer; ``None`` keeps Pillow's
+    default. :data:`FAST_LABEL_PNG` is the setting json2voc uses.
     """
     target = _png_path(path)
     index = _to_index_array(target, np.asarray(lbl))
@@ -85,8 +101,13 @@ def lblsave(path: PathLike, lbl: np.ndarray) -> Path:
     # deprecated in current Pillow.
     img = Image.fromarray(np.ascontiguousarray(index))
     img.putpalette(_VOC_PALETTE_BYTES)
+    options: dict[str, int] = {}
+    if compress_level is not None:
+        options["compress_level"] = compress_level
+    if compress_type is not None:
+        options["compress_type"] = compress_type
     with atomic_path(target, suffix=".png") as tmp:
-        img.save(tmp, format="PNG")
+        img.save(tmp, format="PNG", **options)
     return target
 
 
