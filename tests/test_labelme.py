@@ -677,3 +677,11 @@ def test_parity_with_labelme_fixture(labelme_fixture, stem):
     assert npy_diff == png_diff == MEASURED_DIFFERENCES[stem]
     assert npy_diff <= PARITY_TOLERANCE * cls.size
     assert set(np.unique(cls)) == set(np.unique(expected_npy))
+
+
+def test_huge_but_finite_coordinates_are_points(tmp_path):
+    # 1e308 + 1e308 overflows: the fast finiteness test must not reject the point.
+    doc = labelme_doc([shape(points=[[0, 0], [1e308, 1e308], [2, 2]])])
+    ann = read_labelme(write_json(tmp_path, doc))
+    assert ann.shapes[0].points == ((0.0, 0.0), (1e308, 1e308), (2.0, 2.0))
+    assert all(type(v) is float for pt in ann.shapes[0].points for v in pt)
