@@ -275,10 +275,18 @@ class _Bar:
     INTERVAL = 0.1
 
     def __init__(self, description: str) -> None:
+        import os
+        import sys
         import time
 
         self._clock = time.monotonic
         self._last = 0.0
+        # Not a terminal (a pipe, a CI log): no bar, and no stray blank line from one;
+        # and no rich import either (a tenth of a small job's start-up). rich's own
+        # overrides (FORCE_COLOR, TTY_COMPATIBLE) still turn the bar on.
+        self._enabled = False
+        if not (sys.stderr.isatty() or "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ):
+            return
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -295,7 +303,6 @@ class _Bar:
                 return Text("" if speed is None else f"{speed:.0f} files/s")
 
         console = Console(stderr=True)
-        # Not a terminal (a pipe, a CI log): no bar, and no stray blank line from one.
         self._enabled = console.is_terminal
         self._progress = Progress(
             "[progress.description]{task.description}",

@@ -11,12 +11,13 @@ identical for any number of workers.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 __all__ = ["Backend", "ProcessBackend", "SerialBackend", "default_workers", "get_backend", "run"]
 
@@ -46,7 +47,9 @@ class SerialBackend:
             yield fn(item)
 
 
-def _mp_context() -> multiprocessing.context.BaseContext:
+def _mp_context() -> BaseContext:
+    import multiprocessing
+
     # fork is the cheapest start (workers inherit the imported modules), but forking a
     # process that runs other threads (a progress bar's refresh thread, say) can
     # deadlock a child, so fall back to forkserver then.
@@ -69,6 +72,9 @@ class ProcessBackend:
     def imap(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         # Chunks amortise pickling and IPC; small enough that the progress bar moves
         # and the last chunk does not leave one worker alone at the end.
+        # Imported here: a serial run should not pay for the pool machinery.
+        from concurrent.futures import ProcessPoolExecutor
+
         chunksize = max(1, min(16, len(items) // (self.workers * 8)))
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=_mp_context()) as pool:
             yield from pool.map(fn, items, chunksize=chunksize)
