@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
@@ -61,8 +61,28 @@ def _mp_context() -> BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+#: The per-item function of this worker process, set once by the pool's initializer.
+_worker_fn: Callable[[Any], Any] | None = None
+
+
+def _set_worker_fn(fn: Callable[[Any], Any]) -> None:
+    global _worker_fn
+    _worker_fn = fn
+
+
+def _call_worker_fn(item: Any) -> Any:
+    if _worker_fn is None:  # pragma: no cover - a bug in this module, not bad input
+        raise RuntimeError("engine worker used without its initializer")
+    return _worker_fn(item)
+
+
 class ProcessBackend:
-    """A local process pool of ``workers`` processes."""
+    """A local process pool of ``workers`` processes.
+
+    ``fn`` goes to each worker once, through the pool's initializer (inherited without
+    pickling under fork), not with every chunk of items: a partial carrying a large
+    lookup table would otherwise be pickled and piped once per chunk.
+    """
 
     def __init__(self, workers: int) -> None:
         if workers < 1:
@@ -76,8 +96,13 @@ class ProcessBackend:
         from concurrent.futures import ProcessPoolExecutor
 
         chunksize = max(1, min(16, len(items) // (self.workers * 8)))
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=_mp_context()) as pool:
-            yield from pool.map(fn, items, chunksize=chunksize)
+        with ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=_mp_context(),
+            initializer=_set_worker_fn,
+            initargs=(fn,),
+        ) as pool:
+            yield from pool.map(_call_worker_fn, items, chunksize=chunksize)
 
 
 def get_backend(workers: int | None, n_items: int) -> Backend:
