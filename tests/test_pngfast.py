@@ -110,3 +110,73 @@ def test_header_larger_than_its_pixel_stream_is_left_to_pillow():
         + chunk(b"IEND", b"")
     )
     assert _decode_plain(data) is None
+
+
+# ----------------------------------------------------------------- writer
+
+
+def _lblsave_fast_bytes(tmp_path, lbl) -> bytes:
+    from labeltools.pngio import FAST_LABEL_PNG
+
+    return lblsave(tmp_path / "pillow.png", lbl, **FAST_LABEL_PNG).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "lbl",
+    [
+        labels(),
+        labels((1, 1)),
+        # Noise: over 64 KiB of compressed data, which Pillow splits into several IDAT chunks.
+        np.random.default_rng(2).integers(0, 256, (400, 500)).astype(np.uint8),
+    ],
+    ids=["labels", "one-pixel", "several-idat"],
+)
+def test_encode_label_decodes_like_lblsave(tmp_path, lbl):
+    from labeltools._pngfast import encode_label
+    from labeltools.pngio import is_voc_palette
+
+    data = encode_label(lbl)
+    path = tmp_path / "ours.png"
+    path.write_bytes(data)
+    with Image.open(path) as img:
+        assert img.mode == "P" and img.size == (lbl.shape[1], lbl.shape[0])
+        assert is_voc_palette(img)
+        assert len(img.getpalette()) == 768
+    assert np.array_equal(lblread(path), lbl)
+    assert _decode_plain(data) is not None  # the reader's fast path takes it
+    assert data.count(b"IDAT") == _lblsave_fast_bytes(tmp_path, lbl).count(b"IDAT")
+
+
+@pytest.mark.skipif(
+    Image.core.zlib_version != zlib.ZLIB_RUNTIME_VERSION,
+    reason="Pillow and Python link different zlib builds: same pixels, other bytes",
+)
+def test_encode_label_bytes_equal_lblsave_fast(tmp_path):
+    from labeltools._pngfast import encode_label
+
+    for lbl in (labels(), np.random.default_rng(2).integers(0, 256, (400, 500)).astype(np.uint8)):
+        assert encode_label(lbl) == _lblsave_fast_bytes(tmp_path, lbl)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((2, 3), np.int32), r"got int32 \(2, 3\)"),
+        (np.zeros((2, 3, 1), np.uint8), r"got uint8 \(2, 3, 1\)"),
+        (np.zeros((0, 3), np.uint8), r"got uint8 \(0, 3\)"),
+    ],
+)
+def test_encode_label_rejects(bad, message):
+    from labeltools._pngfast import encode_label
+
+    with pytest.raises(ValueError, match=r"encode_label: expected a non-empty 2-D uint8 array, " + message):
+        encode_label(bad)
+
+
+def test_write_label_appends_png_and_leaves_no_temporary(tmp_path):
+    from labeltools._pngfast import write_label
+
+    lbl = labels()
+    assert write_label(tmp_path / "a", lbl) == tmp_path / "a.png"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+    assert np.array_equal(lblread(tmp_path / "a.png"), lbl)
