@@ -299,3 +299,75 @@ def test_pack_pixels_matches_channel_packing():
     np.testing.assert_array_equal(pack_pixels(rgb[:, ::2]), expected[:, ::2])  # strided
     np.testing.assert_array_equal(pack_pixels(rgb[:1, :1]), expected[:1, :1])  # one pixel
     assert unpack_key(int(expected[2, 3])) == tuple(int(v) for v in rgb[2, 3])
+
+
+def test_image_keys_equal_pack_pixels_for_rgb_and_rgba():
+    from labeltools.masks import _image_keys
+    from labeltools.palettes import pack_pixels
+
+    rng = np.random.default_rng(3)
+    rgba = rng.integers(0, 256, size=(9, 13, 4), dtype=np.uint8)
+    rgb = np.ascontiguousarray(rgba[..., :3])
+    for arr in (rgb, rgba):
+        img = Image.fromarray(arr)
+        keys = _image_keys(img)
+        assert keys.dtype == np.uint32 and keys.shape == (9, 13)
+        np.testing.assert_array_equal(keys, pack_pixels(arr))
+
+
+def _slow_match(rgb, palette):
+    """Per-colour reference: each pixel's class, 255 for void and for unknown colours."""
+    index = np.full(rgb.shape[:2], 255, dtype=np.uint8)
+    known = np.zeros(rgb.shape[:2], dtype=bool)
+    for color, cls in zip(palette.colors, palette.indices):
+        hit = np.all(rgb[..., :3] == color, axis=-1)
+        index[hit] = cls
+        known |= hit
+    return index, int((~known).sum())
+
+
+@pytest.mark.parametrize("void", [0, 1, 40])
+@pytest.mark.parametrize("unknown", [0, 1, 7])
+def test_match_with_void_and_unknown_colours_equals_per_colour_loop(void, unknown):
+    # Void pixels and unknown colours both come out of the table as 255: the one-pass
+    # void count must never pass an unknown colour off as void.
+    rng = np.random.default_rng(void * 10 + unknown)
+    index = rng.integers(0, 21, size=(30, 40)).astype(np.uint8)
+    flat = index.reshape(-1)
+    flat[rng.choice(flat.size, void, replace=False)] = 255
+    rgb = CMAP[index]
+    spots = rng.choice(flat.size, unknown, replace=False)
+    rgb.reshape(-1, 3)[spots] = (1, 2, 3)
+    pal = voc_palette(21)
+    expected, n_unknown = _slow_match(rgb, pal)
+    match = match_colors(rgb, pal)
+    np.testing.assert_array_equal(match.index, expected)
+    assert match.unknown_pixels == n_unknown == unknown
+
+
+def test_match_with_two_void_colours():
+    # Two colours meaning 255: the void check takes the general path (not one count).
+    from labeltools.palettes import Palette
+
+    colors = np.array([[0, 0, 0], [9, 9, 9], [224, 224, 192], [200, 0, 0]], dtype=np.uint8)
+    pal = Palette(colors, np.array([0, 255, 255, 1], dtype=np.uint8), ("",) * 4, "test")
+    assert len(pal.ignore_keys()) == 2
+    rgb = np.array([[[0, 0, 0], [9, 9, 9], [224, 224, 192], [200, 0, 0], [5, 5, 5]]], dtype=np.uint8)
+    match = match_colors(rgb, pal)
+    assert match.index.tolist() == [[0, 255, 255, 1, 255]]
+    assert [(u.color, u.pixels, u.x) for u in match.unknown] == [((5, 5, 5), 1, 4)]
+    rgb[0, 4] = (9, 9, 9)
+    assert match_colors(rgb, pal).unknown == ()
+
+
+def test_rgb2index_files_writes_lblsave_pixels_and_palette(tmp_path):
+    # The files come from _pngfast.write_label, not lblsave: same pixels, P mode, VOC palette.
+    from labeltools.pngio import is_voc_palette
+
+    index = np.random.default_rng(5).integers(0, 21, size=(50, 70)).astype(np.uint8)
+    index[::7] = 255
+    Image.fromarray(CMAP[index]).save(tmp_path / "m.png")
+    rgb2index_files(tmp_path / "m.png", tmp_path / "out.png")
+    with Image.open(tmp_path / "out.png") as img:
+        assert img.mode == "P" and img.size == (70, 50) and is_voc_palette(img)
+        np.testing.assert_array_equal(np.asarray(img), index)
