@@ -65,7 +65,9 @@ def pixel_histogram(
     lbl = np.asarray(lbl)
     if lbl.dtype != np.uint8:
         raise ValueError(f"pixel_histogram: expected a uint8 label array, got {lbl.dtype}")
-    return _split_histogram(np.bincount(lbl.ravel(), minlength=256), num_classes, ignore_index)
+    from ._pngfast import value_counts
+
+    return _split_histogram(value_counts(lbl.ravel()), num_classes, ignore_index)
 
 
 def _split_histogram(full: np.ndarray, num_classes: int, ignore_index: int) -> PixelHistogram:
@@ -143,10 +145,17 @@ class _ImageCounts:
 def label_value_counts(path: str | os.PathLike[str]) -> np.ndarray:
     """How many pixels of a label PNG hold each value 0..255 (int64, shape (256,)).
 
-    P and L images are counted by Pillow while decoding, without building an array
-    (a third faster than array + bincount); anything else goes through
-    :func:`~labeltools.pngio.lblread`, which reads "1" images and refuses colour masks.
+    The usual label PNG (8-bit P or L, unfiltered rows, as ``lblsave`` writes) is
+    inflated with zlib and its runs counted, without Pillow. Other P and L images are
+    counted by Pillow while decoding, without building an array; anything else goes
+    through :func:`~labeltools.pngio.lblread`, which reads "1" images and refuses
+    colour masks.
     """
+    from ._pngfast import read_label_counts
+
+    fast = read_label_counts(path)
+    if fast is not None:
+        return fast
     from .errors import ImageReadError
     from .pngio import lblread, open_header
 

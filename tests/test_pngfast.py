@@ -180,3 +180,78 @@ def test_write_label_appends_png_and_leaves_no_temporary(tmp_path):
     assert write_label(tmp_path / "a", lbl) == tmp_path / "a.png"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
     assert np.array_equal(lblread(tmp_path / "a.png"), lbl)
+
+
+# ----------------------------------------------------------------- counting
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        labels((375, 500)).reshape(-1),  # runs: counted per run
+        np.random.default_rng(4).integers(0, 256, 5000).astype(np.uint8),  # noise: plain bincount
+        np.array([7], np.uint8),
+        np.full(1000, 255, np.uint8),
+        np.array([], np.uint8),
+    ],
+    ids=["runs", "noise", "one", "constant", "empty"],
+)
+def test_value_counts_equals_bincount(values):
+    from labeltools._pngfast import value_counts
+
+    counts = value_counts(values)
+    assert counts.dtype == np.int64 and counts.shape == (256,)
+    assert counts.tolist() == np.bincount(values, minlength=256).tolist()
+
+
+def test_value_counts_rejects_other_arrays():
+    from labeltools._pngfast import value_counts
+
+    with pytest.raises(ValueError, match=r"value_counts: expected a 1-D uint8 array, got int64 \(3,\)"):
+        value_counts(np.arange(3))
+
+
+def test_read_label_counts_on_plain_and_other_pngs(tmp_path):
+    from labeltools._pngfast import read_label_counts
+
+    lbl = labels()
+    path = lblsave(tmp_path / "a.png", lbl)
+    counts = read_label_counts(path)
+    assert counts.tolist() == np.bincount(lbl.ravel(), minlength=256).tolist()
+    assert counts[0] == np.count_nonzero(lbl == 0)  # the rows' filter bytes are not pixels
+    Image.fromarray(lbl).save(tmp_path / "l.png")  # Pillow filters greyscale rows
+    assert read_label_counts(tmp_path / "l.png") is None
+    assert read_label_counts(tmp_path / "missing.png") is None
+
+
+def test_fast_path_respects_pillows_pixel_limit(tmp_path, monkeypatch):
+    from labeltools._pngfast import read_label_counts
+
+    path = lblsave(tmp_path / "a.png", labels())
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 37 * 53 - 1)
+    assert _decode_plain(path.read_bytes()) is None
+    assert read_label_counts(path) is None
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # the guard switched off
+    assert _decode_plain(path.read_bytes()) is not None
+
+
+def test_pillow_default_limit_is_pillows():
+    from labeltools._pngfast import _PIL_DEFAULT_MAX_PIXELS
+
+    assert _PIL_DEFAULT_MAX_PIXELS == Image.MAX_IMAGE_PIXELS
+
+
+def test_counting_plain_labels_does_not_import_pillow(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = lblsave(tmp_path / "a.png", labels())
+    code = (
+        "import sys; from labeltools.weights import label_value_counts; "
+        f"c = label_value_counts({str(path)!r}); "
+        "assert int(c.sum()) == 37 * 53, c.sum(); "
+        "assert 'PIL' not in sys.modules, 'PIL imported'"
+    )
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-W", "error", "-c", code], check=True, cwd=root)
