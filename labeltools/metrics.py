@@ -13,12 +13,12 @@ reduce in any grouping (across processes, or machines) to the same result.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
+from ._scratch import work_array
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import EvaluationError
 
@@ -47,25 +47,13 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
-_buffers = threading.local()
-#: Images up to this size reuse the per-thread work arrays (3 bytes a pixel, kept for
-#: the life of the thread); a larger one gets its own, so no huge buffer lingers.
-_SCRATCH_MAX_PIXELS = 1 << 22
-
-
 def _scratch(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-thread uint16 and bool work arrays of ``n`` elements, reused from call to call.
 
     Fresh arrays of a few hundred kB come from mmap and page-fault on first touch:
     that cost as much as the histogram itself on a VOC-sized image.
     """
-    if n > _SCRATCH_MAX_PIXELS:
-        return np.empty(n, np.uint16), np.empty(n, bool)
-    key = getattr(_buffers, "key", None)
-    if key is None or key.size < n:
-        _buffers.key = key = np.empty(n, np.uint16)
-        _buffers.mask = np.empty(n, bool)
-    return key[:n], _buffers.mask[:n]
+    return work_array("metrics.key", (n,), np.uint16), work_array("metrics.mask", (n,), np.bool_)
 
 
 def _joint_histogram(

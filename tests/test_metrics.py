@@ -306,7 +306,7 @@ def test_parity_with_reference_evaluator(num_classes, absent_classes):
 
 
 def test_joint_histogram_beyond_scratch_size(monkeypatch):
-    import labeltools.metrics as metrics
+    import labeltools._scratch as scratch
 
-    monkeypatch.setattr(metrics, "_SCRATCH_MAX_PIXELS", 10)
+    monkeypatch.setattr(scratch, "MAX_KEPT_BYTES", 10)
     assert ConfusionMatrix.from_labels(GT_A, PRED_A, 3).counts.tolist() == CM_A
