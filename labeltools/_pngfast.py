@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ._files import atomic_write_bytes
+from ._scratch import work_array
 from .colormap import label_colormap
 
 # Pillow (via .pngio) is imported only when a file leaves the fast path: a worker that
@@ -100,7 +101,9 @@ def value_counts(values: np.ndarray) -> np.ndarray:
     n = values.size
     if n == 0:
         return np.zeros(_LEVELS, np.int64)
-    ends = np.flatnonzero(values[1:] != values[:-1])  # the last index of every run but the last
+    changes = work_array("pngfast.changes", (n - 1,), np.bool_)
+    # The last index of every run but the last.
+    ends = np.flatnonzero(np.not_equal(values[1:], values[:-1], out=changes))
     if ends.size > _RLE_MAX_RUN_SHARE * n:
         return np.bincount(values, minlength=_LEVELS).astype(np.int64, copy=False)
     starts = np.empty(ends.size + 1, np.intp)
@@ -211,7 +214,7 @@ def encode_label(lbl: np.ndarray) -> bytes:
             f"encode_label: expected a non-empty 2-D uint8 array, got {lbl.dtype} {lbl.shape}"
         )
     height, width = lbl.shape
-    rows = np.empty((height, width + 1), dtype=np.uint8)
+    rows = work_array("pngfast.rows", (height, width + 1), np.uint8)
     rows[:, 0] = 0  # filter type None on every row
     rows[:, 1:] = lbl
     z = zlib.compressobj(

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._scratch import work_array
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX
 from .errors import ImageReadError, OutputError, PaletteError
@@ -109,15 +110,21 @@ def _known(keys: np.ndarray, palette: Palette) -> np.ndarray:
     return (looked != IGNORE_INDEX) | np.isin(keys, palette.ignore_keys())
 
 
-def _match_keys(key: np.ndarray, palette: Palette) -> ColorMatch:
-    index = np.take(palette.lookup_table(), key)  # unknown colours come out as 255 already
-    n_void = np.count_nonzero(index == IGNORE_INDEX)
+def _match_keys(key: np.ndarray, palette: Palette, *, scratch: bool = False) -> ColorMatch:
+    """Look ``key`` up in ``palette``; ``scratch``: the index goes into this thread's work
+    array ``masks.index`` (valid until the next call) instead of a new array."""
+    out = work_array("masks.index", key.shape, np.uint8) if scratch else None
+    flags = work_array("masks.flags", key.shape, np.bool_)
+    # Unknown colours come out as 255 already. Keys are < 2**24, the table's length:
+    # "clip" never clips, and unlike "raise" it writes into ``out`` unbuffered.
+    index = np.take(palette.lookup_table(), key, out=out, mode="clip")
+    n_void = np.count_nonzero(np.equal(index, IGNORE_INDEX, out=flags))
     if n_void == 0:
         return ColorMatch(index, (), False)
     ignore = palette.ignore_keys()
     # VOC masks outline every object in void: when the palette has one void colour,
     # counting it settles "is every 255 void?" in one pass, without gathering positions.
-    if ignore.size == 1 and np.count_nonzero(key == ignore[0]) == n_void:
+    if ignore.size == 1 and np.count_nonzero(np.equal(key, ignore[0], out=flags)) == n_void:
         return ColorMatch(index, (), False)
     maybe = np.flatnonzero(index == IGNORE_INDEX)
     candidates = key.ravel()[maybe]
@@ -266,16 +273,41 @@ def _pairs(inp: Path, out: Path, what: str) -> list[tuple[Path, Path]]:
 
 #: How Pillow hands over RGB / RGBA pixels as 4 bytes each (the colour in the first three).
 _FOUR_BYTE_RAWMODE = {"RGB": "RGBX", "RGBA": "RGBA"}
+#: Pixels leave Pillow in pieces of this many bytes (at least one row): pieces this
+#: small come from reused heap memory, where one whole-image ``tobytes`` would be a
+#: fresh mmap that page-faults (more than the rest of the conversion costs).
+_PIECE_BYTES = 1 << 16
 
 
 def _image_keys(img: Image.Image) -> np.ndarray:
-    """(H, W) uint32 colour keys of an RGB or RGBA image, as :func:`pack_pixels` packs them."""
+    """(H, W) uint32 colour keys of an RGB or RGBA image, as :func:`pack_pixels` packs them.
+
+    The keys live in this thread's work array ``masks.keys``: valid until the next call.
+    """
+    from PIL import Image
+
     # Pillow keeps an RGB pixel in 4 bytes: "RGBX" copies them out as they are, where
-    # np.asarray repacks them to 3 bytes (a third of the decode's cost again) that
-    # pack_pixels then reads back as unaligned words.
-    raw = img.tobytes("raw", _FOUR_BYTE_RAWMODE[img.mode])
-    words = np.frombuffer(raw, dtype="<u4").reshape(img.height, img.width)
-    return np.bitwise_and(words, _RGB_MASK)
+    # np.asarray repacks them to 3 bytes that pack_pixels then reads back as unaligned
+    # words; a little-endian uint32 of those bytes is the key once the 4th is masked off.
+    rawmode = _FOUR_BYTE_RAWMODE[img.mode]
+    img.load()
+    width, height = img.size
+    words = work_array("masks.keys", (height, width), np.dtype("<u4"))
+    raw = words.reshape(-1).view(np.uint8)
+    make_encoder = getattr(Image, "_getencoder", None)
+    if make_encoder is None:  # pragma: no cover - every Pillow since 2.x has it
+        raw[:] = np.frombuffer(img.tobytes("raw", rawmode), np.uint8)
+    else:
+        encoder = make_encoder(img.mode, "raw", (rawmode,))
+        encoder.setimage(img.im, (0, 0, width, height))
+        pos, status = 0, 0
+        while not status:
+            _, status, piece = encoder.encode(max(_PIECE_BYTES, width * 4))
+            raw[pos : pos + len(piece)] = np.frombuffer(piece, np.uint8)
+            pos += len(piece)
+        if status < 0 or pos != raw.size:
+            raise OSError(f"raw encoder error {status} after {pos} of {raw.size} bytes")
+    return np.bitwise_and(words, _RGB_MASK, out=words)
 
 
 def _convert_one(
@@ -308,7 +340,7 @@ def _convert_one(
                 raise PaletteError(f"{src}: expected an RGB, RGBA, P or L mask, found mode {mode}")
         except OSError as exc:
             raise ImageReadError(f"{src}: cannot decode image: {exc}") from exc
-    match = _match_keys(key, palette)
+    match = _match_keys(key, palette, scratch=True)
     if match.unknown and unknown == "error":
         return MaskReport(
             str(src), str(dst), mode, match.unknown, match.bgr_swapped, written=False,
