@@ -301,18 +301,29 @@ def test_pack_pixels_matches_channel_packing():
     assert unpack_key(int(expected[2, 3])) == tuple(int(v) for v in rgb[2, 3])
 
 
-def test_image_keys_equal_pack_pixels_for_rgb_and_rgba():
+@pytest.mark.parametrize("shape", [(9, 13), (301, 217)], ids=["one-piece", "many-pieces"])
+def test_image_keys_equal_pack_pixels_for_rgb_and_rgba(shape):
     from labeltools.masks import _image_keys
     from labeltools.palettes import pack_pixels
 
     rng = np.random.default_rng(3)
-    rgba = rng.integers(0, 256, size=(9, 13, 4), dtype=np.uint8)
+    rgba = rng.integers(0, 256, size=(*shape, 4), dtype=np.uint8)
     rgb = np.ascontiguousarray(rgba[..., :3])
     for arr in (rgb, rgba):
         img = Image.fromarray(arr)
         keys = _image_keys(img)
-        assert keys.dtype == np.uint32 and keys.shape == (9, 13)
+        assert keys.dtype == np.uint32 and keys.shape == shape
         np.testing.assert_array_equal(keys, pack_pixels(arr))
+
+
+def test_truncated_colour_mask_is_an_image_read_error(tmp_path):
+    index = np.random.default_rng(6).integers(0, 21, size=(200, 300)).astype(np.uint8)
+    Image.fromarray(CMAP[index]).save(tmp_path / "full.png")
+    data = (tmp_path / "full.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match=r"cut\.png: cannot decode image: "):
+        rgb2index_files(tmp_path / "cut.png", tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()
 
 
 def _slow_match(rgb, palette):
