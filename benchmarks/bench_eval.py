@@ -188,10 +188,9 @@ def run(workdir: Path, quick: bool) -> list[str]:
     t_one = best_of(lambda: evaluate(dataset, pred_dir, workers=1), REPEAT)
     t_all = best_of(lambda: evaluate(dataset, pred_dir, workers=cores), REPEAT)
 
-    runs = iter(range(1000))
-
     def cli(workers: int) -> float:
-        out = workdir / f"cli-run-{next(runs)}"  # a fresh folder for each timed run's output
+        # A fresh folder for each timed run's output (also across runs sharing a --workdir).
+        out = workdir / f"cli-run-{time.monotonic_ns()}"
         out.mkdir()
         args = ["eval", str(dataset), str(pred_dir), "--workers", str(workers)]
         return run_cli(*args, "--json", str(out / "eval.json"))
