@@ -347,6 +347,12 @@ def _table(title: str, columns: list[str]) -> Any:
 def _print(obj: Any) -> None:
     from rich.console import Console
 
+    title = getattr(obj, "title", None)
+    if isinstance(title, str) and title:
+        # Printed as a plain line: rich would wrap a long title (a dataset path) to the
+        # table's width over several lines.
+        typer.echo(title)
+        obj.title = None
     Console().print(obj)
 
 
@@ -537,10 +543,10 @@ def weights_cmd(
     shares = counts.shares()
     for c in range(counts.num_classes):
         label = f"{c} {names[c]}" if names is not None and c < len(names) else str(c)
-        table.add_row(label, str(int(counts.pixels[c])), f"{shares[c] * 100:.2f} %", f"{w.weights[c]:.4f}")
+        table.add_row(label, f"{int(counts.pixels[c]):,}", f"{shares[c] * 100:.2f} %", f"{w.weights[c]:.4f}")
     _print(table)
     if counts.ignored:
-        typer.echo(f"ignored (255): {counts.ignored} px, not counted")
+        typer.echo(f"ignored (255): {counts.ignored:,} px, not counted")
     if counts.out_of_range:
         values = ", ".join(str(o.value) for o in counts.out_of_range_values)
         typer.echo(f"out of range ({values}): {counts.out_of_range} px, left out", err=True)
