@@ -907,7 +907,8 @@ def eval_cmd(
             progress=bar,
         )
     m = result.metrics
-    table = Table(title=f"{len(result.ids)} images, {result.num_classes} classes")
+    n_ids = len(result.ids)
+    table = Table(title=f"{n_ids} image{'' if n_ids == 1 else 's'}, {result.num_classes} classes")
     for header in ("#", "class", "IoU %", "acc %", "precision %", "GT pixels", "pred pixels"):
         table.add_column(header, justify="left" if header == "class" else "right")
     for i, name in enumerate(result.class_names):
