@@ -245,10 +245,10 @@ def colormap_cmd(
 ) -> None:
     """Draw the VOC palette as a legend image: swatch, index and class name."""
     from ._files import atomic_path
-    from .classnames import read_class_names
     from .viz import palette_legend
+    from .voc import class_names_by_index
 
-    class_names = list(read_class_names(names)) if names is not None else None
+    class_names = list(class_names_by_index(names)) if names is not None else None
     if class_names is not None and len(class_names) < n:
         class_names += [""] * (n - len(class_names))
     indices = list(range(n))
@@ -434,14 +434,14 @@ def index2rgb_cmd(
     workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
 ) -> None:
     """Colour index PNGs with the VOC palette, or overlay them on their photos."""
-    from .classnames import read_class_names
     from .masks import index2rgb_files
+    from .voc import CLASS_NAMES_FILE, class_names_by_index
 
     if names is None and images is not None:
         base = inp if inp.is_dir() else inp.parent
-        guess = base.parent / "class_names.txt"
+        guess = base.parent / CLASS_NAMES_FILE
         names = guess if guess.is_file() else None
-    class_names = read_class_names(names) if names is not None else None
+    class_names = class_names_by_index(names) if names is not None else None
     with _Bar("index2rgb") as bar:
         report = index2rgb_files(
             inp, out, images=images, alpha=alpha, names=class_names, workers=workers, progress=bar
