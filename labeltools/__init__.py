@@ -157,6 +157,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         stratified_split_ids,
     )
     from .stats import DatasetStats, dataset_stats
+    from .voc import class_names_by_index, read_id_list
     from .weights import (
         ClassCounts,
         ClassWeights,
@@ -167,7 +168,6 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         dataset_weights,
         pixel_histogram,
     )
-    from .voc import class_names_by_index, read_id_list
     from .xlsx import PixelDump, dump_csv, dump_xlsx
 
 
