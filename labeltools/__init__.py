@@ -38,7 +38,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "OutputError",
         "PaletteError",
     ),
-    "evaluation": ("EvalResult", "evaluate", "read_id_list"),
+    "evaluation": ("EvalResult", "evaluate"),
     "labelme": (
         "Annotation",
         "ImageInfo",
@@ -86,6 +86,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "dataset_weights",
         "pixel_histogram",
     ),
+    "voc": ("class_names_by_index", "read_id_list"),
     "xlsx": ("PixelDump", "dump_csv", "dump_xlsx"),
 }
 
@@ -118,7 +119,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         OutputError,
         PaletteError,
     )
-    from .evaluation import EvalResult, evaluate, read_id_list
+    from .evaluation import EvalResult, evaluate
     from .labelme import (
         Annotation,
         ImageInfo,
@@ -156,6 +157,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         stratified_split_ids,
     )
     from .stats import DatasetStats, dataset_stats
+    from .voc import class_names_by_index, read_id_list
     from .weights import (
         ClassCounts,
         ClassWeights,

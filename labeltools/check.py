@@ -24,18 +24,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .classnames import read_class_names
-from .constants import BACKGROUND_INDEX, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
+from .constants import BACKGROUND_INDEX, IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, ImageReadError
+from .voc import (
+    CLASS_DIR,
+    CLASS_NAMES_FILE,
+    IMAGE_DIR,
+    LIST_DIR,
+    class_names_by_index,
+    read_id_list,
+)
 
 __all__ = ["CheckReport", "Problem", "check_dataset"]
 
 PathLike = str | os.PathLike[str]
 
-IMAGE_DIR = "JPEGImages"
-LABEL_DIR = "SegmentationClass"
-LIST_DIR = Path("ImageSets") / "Segmentation"
-CLASS_NAMES_FILE = "class_names.txt"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 #: trainval.txt is by definition train + val: its overlap with them is no duplicate.
 UNION_LIST = "trainval"
@@ -63,6 +66,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "empty_label": (WARNING, "label with no class pixels (all background / ignore)"),
     "label_without_image": (WARNING, "label without an image"),
     "duplicate_in_list": (WARNING, "listed more than once in one split list"),
+    "empty_list": (WARNING, "split list with no ids"),
     "trainval_mismatch": (WARNING, "trainval.txt is not train.txt + val.txt"),
     "grey_label": (NOTE, "L label without a palette: fine, but it looks black in a viewer"),
     "image_without_label": (NOTE, "image without a label"),
@@ -252,17 +256,6 @@ def _files_by_stem(folder: Path, suffixes: Sequence[str]) -> dict[str, Path]:
     return out
 
 
-def _read_list(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(
-            f"{path}: expected UTF-8 text, {exc.reason} at byte {exc.start}"
-        ) from None
-    # VOC's per-class lists carry a flag after the id ("2008_000002 -1"): the id is the first word.
-    return [line.split()[0] for line in text.splitlines() if line.strip()]
-
-
 def _num_classes(root: Path, num_classes: int | None) -> tuple[int | None, str]:
     if num_classes is not None:
         if isinstance(num_classes, bool) or not 1 <= num_classes <= MAX_CLASSES:
@@ -270,8 +263,7 @@ def _num_classes(root: Path, num_classes: int | None) -> tuple[int | None, str]:
         return num_classes, "given"
     names = root / CLASS_NAMES_FILE
     if names.is_file():
-        # labelme's labels.txt convention: a leading __ignore__ is 255, not a class.
-        return len([n for n in read_class_names(names) if n != IGNORE_NAME]), CLASS_NAMES_FILE
+        return len(class_names_by_index(names)), CLASS_NAMES_FILE
     return None, "unknown"
 
 
@@ -282,7 +274,10 @@ def _check_lists(
     """Check the split lists against the files and each other; return (list, ids) sizes."""
     listed: dict[str, list[str]] = {}
     for path in sorted(list_dir.glob("*.txt")) if list_dir.is_dir() else ():
-        ids = listed[path.stem] = _read_list(path)
+        # Repeats and empty lists are problems to report, not reasons to stop.
+        ids = listed[path.stem] = list(read_id_list(path, unique=False, allow_empty=True))
+        if not ids:
+            found["empty_list"][path.name] = "no ids"
         for i, n in Counter(ids).items():
             if n > 1:
                 found["duplicate_in_list"][i] = f"{n} times in {path.name}"
@@ -335,13 +330,13 @@ def check_dataset(
     from .engine import run
 
     base = Path(root)
-    if not (base / LABEL_DIR).is_dir():
+    if not (base / CLASS_DIR).is_dir():
         raise DatasetError(
-            f"{base}: expected a VOC dataset folder with {LABEL_DIR}/, found none"
+            f"{base}: expected a VOC dataset folder with {CLASS_DIR}/, found none"
         )
     n_classes, source = _num_classes(base, num_classes)
     images = _files_by_stem(base / IMAGE_DIR, IMAGE_SUFFIXES)
-    labels = _files_by_stem(base / LABEL_DIR, (".png",))
+    labels = _files_by_stem(base / CLASS_DIR, (".png",))
 
     # kind -> id -> detail; file-name and list checks first, then the per-id reads.
     found: dict[str, dict[str, str]] = defaultdict(dict)

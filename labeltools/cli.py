@@ -245,10 +245,10 @@ def colormap_cmd(
 ) -> None:
     """Draw the VOC palette as a legend image: swatch, index and class name."""
     from ._files import atomic_path
-    from .classnames import read_class_names
     from .viz import palette_legend
+    from .voc import class_names_by_index
 
-    class_names = list(read_class_names(names)) if names is not None else None
+    class_names = list(class_names_by_index(names)) if names is not None else None
     if class_names is not None and len(class_names) < n:
         class_names += [""] * (n - len(class_names))
     indices = list(range(n))
@@ -347,6 +347,12 @@ def _table(title: str, columns: list[str]) -> Any:
 def _print(obj: Any) -> None:
     from rich.console import Console
 
+    title = getattr(obj, "title", None)
+    if isinstance(title, str) and title:
+        # Printed as a plain line: rich would wrap a long title (a dataset path) to the
+        # table's width over several lines.
+        typer.echo(title)
+        obj.title = None
     Console().print(obj)
 
 
@@ -428,14 +434,14 @@ def index2rgb_cmd(
     workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
 ) -> None:
     """Colour index PNGs with the VOC palette, or overlay them on their photos."""
-    from .classnames import read_class_names
     from .masks import index2rgb_files
+    from .voc import CLASS_NAMES_FILE, class_names_by_index
 
     if names is None and images is not None:
         base = inp if inp.is_dir() else inp.parent
-        guess = base.parent / "class_names.txt"
+        guess = base.parent / CLASS_NAMES_FILE
         names = guess if guess.is_file() else None
-    class_names = read_class_names(names) if names is not None else None
+    class_names = class_names_by_index(names) if names is not None else None
     with _Bar("index2rgb") as bar:
         report = index2rgb_files(
             inp, out, images=images, alpha=alpha, names=class_names, workers=workers, progress=bar
@@ -537,10 +543,10 @@ def weights_cmd(
     shares = counts.shares()
     for c in range(counts.num_classes):
         label = f"{c} {names[c]}" if names is not None and c < len(names) else str(c)
-        table.add_row(label, str(int(counts.pixels[c])), f"{shares[c] * 100:.2f} %", f"{w.weights[c]:.4f}")
+        table.add_row(label, f"{int(counts.pixels[c]):,}", f"{shares[c] * 100:.2f} %", f"{w.weights[c]:.4f}")
     _print(table)
     if counts.ignored:
-        typer.echo(f"ignored (255): {counts.ignored} px, not counted")
+        typer.echo(f"ignored (255): {counts.ignored:,} px, not counted")
     if counts.out_of_range:
         values = ", ".join(str(o.value) for o in counts.out_of_range_values)
         typer.echo(f"out of range ({values}): {counts.out_of_range} px, left out", err=True)
@@ -901,7 +907,8 @@ def eval_cmd(
             progress=bar,
         )
     m = result.metrics
-    table = Table(title=f"{len(result.ids)} images, {result.num_classes} classes")
+    n_ids = len(result.ids)
+    table = Table(title=f"{n_ids} image{'' if n_ids == 1 else 's'}, {result.num_classes} classes")
     for header in ("#", "class", "IoU %", "acc %", "precision %", "GT pixels", "pred pixels"):
         table.add_column(header, justify="left" if header == "class" else "right")
     for i, name in enumerate(result.class_names):

@@ -18,7 +18,6 @@ from typing import Any
 
 from . import engine
 from ._pngfast import read_label
-from .classnames import read_class_names
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, EvaluationError, LabelNameError
 from .metrics import (
@@ -28,15 +27,20 @@ from .metrics import (
     SegmentationMetrics,
     check_prediction_range,
 )
+from .voc import (
+    CLASS_DIR,
+    CLASS_NAMES_FILE,
+    LIST_DIR,
+    class_names_by_index,
+    read_id_list,
+)
 
-__all__ = ["EvalResult", "evaluate", "read_id_list"]
+__all__ = ["EvalResult", "evaluate"]
 
 PathLike = str | os.PathLike[str]
 
-#: VOC dataset layout, relative to the dataset root.
-SEGMENTATION_DIR = "SegmentationClass"
-VAL_LIST = Path("ImageSets") / "Segmentation" / "val.txt"
-CLASS_NAMES_FILE = "class_names.txt"
+#: The list json2voc and VOC score by default, relative to the dataset root.
+VAL_LIST = LIST_DIR / "val.txt"
 LABEL_SUFFIX = ".png"
 #: How many image ids a warning names before it says "and N more".
 _MAX_IDS_IN_WARNING = 10
@@ -125,40 +129,6 @@ def _json_float(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
-def read_id_list(path: PathLike) -> tuple[str, ...]:
-    """Read a VOC image-set list: one id per line (a second column, as in VOC's
-    ``<class>_val.txt``, is ignored). A repeated id raises
-    :class:`~labeltools.errors.DatasetError`: it would be scored twice.
-    """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DatasetError(f"{p}: no such id list") from None
-    except IsADirectoryError:
-        raise DatasetError(
-            f"{p}: expected an id list (one id per line), found a directory"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{p}: expected UTF-8 text, {exc.reason} at byte {exc.start}") from None
-    ids: list[str] = []
-    seen: dict[str, int] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if not fields:
-            continue
-        image_id = fields[0]
-        if image_id in seen:
-            raise DatasetError(
-                f"{p}: line {lineno}: id {image_id!r} already listed on line {seen[image_id]}"
-            )
-        seen[image_id] = lineno
-        ids.append(image_id)
-    if not ids:
-        raise DatasetError(f"{p}: expected one image id per line, found none")
-    return tuple(ids)
-
-
 def _score_image(
     image_id: str, *, gt_dir: str, pred_dir: str, num_classes: int, ignore_index: int | None
 ) -> ConfusionMatrix:
@@ -195,9 +165,9 @@ def _resolve_gt(gt: Path) -> tuple[Path, Path | None, Path | None]:
         raise DatasetError(
             f"{gt}: expected a folder of label PNGs or a VOC dataset root, found {found}"
         )
-    if (gt / SEGMENTATION_DIR).is_dir():
-        return gt / SEGMENTATION_DIR, gt / VAL_LIST, gt / CLASS_NAMES_FILE
-    if gt.name == SEGMENTATION_DIR:
+    if (gt / CLASS_DIR).is_dir():
+        return gt / CLASS_DIR, gt / VAL_LIST, gt / CLASS_NAMES_FILE
+    if gt.name == CLASS_DIR:
         # The SegmentationClass folder of a dataset: its names file is one level up.
         return gt, None, gt.parent / CLASS_NAMES_FILE
     return gt, None, None
@@ -212,13 +182,13 @@ def _resolve_classes(
     source: str
     names: tuple[str, ...] | None
     if isinstance(class_names, (str, os.PathLike)):
-        names, source = read_class_names(class_names), str(class_names)
+        names, source = class_names_by_index(class_names), str(class_names)
     elif class_names is not None:
         names, source = tuple(str(n) for n in class_names), "class_names"
         if not names:
             raise LabelNameError("class_names is empty: give one name per class")
     elif names_file is not None and names_file.is_file():
-        names, source = read_class_names(names_file), str(names_file)
+        names, source = class_names_by_index(names_file), str(names_file)
     else:
         names, source = None, ""
     if num_classes is None:

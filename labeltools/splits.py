@@ -263,7 +263,9 @@ class DatasetSplit:
 
 def dataset_ids(root: Path) -> tuple[str, ...]:
     """Ids with both ``JPEGImages/<id>.jpg`` and ``SegmentationClass/<id>.png``, sorted."""
-    images, labels = root / "JPEGImages", root / "SegmentationClass"
+    from .voc import CLASS_DIR, IMAGE_DIR
+
+    images, labels = root / IMAGE_DIR, root / CLASS_DIR
     for folder in (images, labels):
         if not folder.is_dir():
             raise DatasetError(f"{root}: expected a VOC dataset with {folder.name}/, found none")
@@ -309,20 +311,21 @@ def split_dataset(
     from ._files import atomic_write_text
     from .engine import run
     from .errors import OutputError
+    from .voc import CLASS_DIR, LIST_DIR
 
     base = Path(root)
     if not base.is_dir():
         raise DatasetError(f"{base}: no such dataset folder")
     ids = dataset_ids(base)
     _split_sizes(len(ids), val, test)  # refuse bad ratios before reading any label
-    lists_dir = base / "ImageSets" / "Segmentation"
+    lists_dir = base / LIST_DIR
     existing = [lists_dir / f"{n}.txt" for n in LIST_NAMES if (lists_dir / f"{n}.txt").exists()]
     if existing and not overwrite:
         raise OutputError(
             f"{lists_dir}: split lists already exist ({', '.join(p.name for p in existing)}); "
             f"pass --overwrite to replace them"
         )
-    label_paths = [str(base / "SegmentationClass" / f"{i}.png") for i in ids]
+    label_paths = [str(base / CLASS_DIR / f"{i}.png") for i in ids]
     classes = dict(zip(ids, run(_present_classes, label_paths, workers=workers, progress=progress)))
     if stratify:
         split = stratified_split_ids(classes, val, test, seed)

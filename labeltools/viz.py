@@ -54,7 +54,7 @@ def palette_legend(
     ]
     text_w = max((int(fnt.getlength(t)) for t in labels), default=0)
     row_h = swatch + 4
-    width = pad * 3 + swatch + text_w + pad
+    width = pad * 2 + swatch + text_w + pad * 2  # text starts after the swatch; 2-pad margin
     height = pad * 2 + row_h * max(1, len(indices))
     img = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(img)

@@ -17,6 +17,13 @@ import numpy as np
 
 from .constants import IGNORE_INDEX
 from .errors import DatasetError
+from .voc import (
+    CLASS_DIR,
+    CLASS_NAMES_FILE,
+    LIST_DIR,
+    class_names_by_index,
+    read_id_lines,
+)
 
 __all__ = [
     "METHODS",
@@ -300,10 +307,6 @@ def class_weights(counts: ClassCounts, method: str = "enet") -> ClassWeights:
 
 # --------------------------------------------------------------------------- datasets
 
-#: Where VOC keeps label PNGs and split lists, relative to the dataset root.
-LABEL_DIR = "SegmentationClass"
-LISTS_DIR = ("ImageSets", "Segmentation")
-CLASS_NAMES_FILE = "class_names.txt"
 #: How many files an out-of-range message names per value.
 MAX_LISTED_FILES = 3
 
@@ -323,23 +326,13 @@ class LabelSet:
     class_names: tuple[str, ...] | None
 
 
-def _read_list(list_file: Path, label_dir: Path) -> tuple[Path, ...]:
-    try:
-        text = list_file.read_text(encoding="utf-8-sig")
-    except (FileNotFoundError, IsADirectoryError):
-        raise DatasetError(f"{list_file}: no such list file") from None
+def _listed_labels(list_file: Path, label_dir: Path) -> tuple[Path, ...]:
     paths = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        # VOC lists may carry a second column (classification flags): the id comes first.
-        item = line.split()[0] if line.split() else ""
-        if not item:
-            continue
+    for lineno, item in read_id_lines(list_file):
         label = label_dir / f"{item}.png"
         if not label.is_file():
             raise DatasetError(f"{list_file}: line {lineno}: id {item!r} has no label {label}")
         paths.append(label)
-    if not paths:
-        raise DatasetError(f"{list_file}: expected one id per line, found none")
     return tuple(paths)
 
 
@@ -349,29 +342,26 @@ def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] 
     ``list_file`` (e.g. ``train.txt``) restricts them to the listed ids; a relative
     name that does not exist as given is looked up in ``ImageSets/Segmentation``.
     """
-    from .classnames import read_class_names
-    from .constants import IGNORE_NAME
-
     p = Path(path)
     if not p.is_dir():
         raise DatasetError(f"{p}: expected a VOC dataset folder or a folder of label PNGs")
-    if (p / LABEL_DIR).is_dir():
-        root, label_dir = p, p / LABEL_DIR
+    if (p / CLASS_DIR).is_dir():
+        root, label_dir = p, p / CLASS_DIR
     else:
         label_dir = p
-        root = p.parent if p.name == LABEL_DIR else p
+        root = p.parent if p.name == CLASS_DIR else p
     if list_file is not None:
         lf = Path(list_file)
         if not lf.exists() and not lf.is_absolute():
-            lf = root.joinpath(*LISTS_DIR, lf)
-        paths = _read_list(lf, label_dir)
+            lf = root / LIST_DIR / lf
+        paths = _listed_labels(lf, label_dir)
     else:
         paths = tuple(sorted(q for q in label_dir.glob("*.png") if q.is_file()))
         if not paths:
             raise DatasetError(f"{label_dir}: no label PNGs in this folder")
     names = None
     if (root / CLASS_NAMES_FILE).is_file():
-        names = tuple(n for n in read_class_names(root / CLASS_NAMES_FILE) if n != IGNORE_NAME)
+        names = class_names_by_index(root / CLASS_NAMES_FILE)
     return LabelSet(root, label_dir, paths, names)
 
 

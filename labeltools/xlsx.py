@@ -23,12 +23,12 @@ import numpy as np
 
 from ._files import atomic_path, atomic_write_text
 from ._xlsxwrite import Style, Workbook
-from .classnames import read_class_names
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import LabelImageError, LabelValueError
 from .pngio import is_voc_palette, open_header
 from .viz import contrast_color
+from .voc import CLASS_NAMES_FILE, class_names_by_index
 
 __all__ = ["PixelDump", "dump_csv", "dump_xlsx", "parse_box"]
 
@@ -217,13 +217,15 @@ def _hex(rgb: Sequence[int]) -> str:
 def _class_names(label: Path, classes: PathLike | Sequence[str] | None) -> tuple[str, ...]:
     if classes is None:
         # A VOC dataset keeps class_names.txt beside SegmentationClass/.
-        candidate = label.resolve().parent.parent / "class_names.txt"
+        candidate = label.resolve().parent.parent / CLASS_NAMES_FILE
         if not candidate.is_file():
             return ()
         classes = candidate
-    names = read_class_names(classes) if isinstance(classes, (str, os.PathLike)) else classes
+    if isinstance(classes, (str, os.PathLike)):
+        return class_names_by_index(classes)
     # labelme's labels.txt starts with __ignore__, which is 255, not index 0.
-    return tuple(n for n in names if n != IGNORE_NAME)
+    names = tuple(classes)
+    return names[1:] if names and names[0] == IGNORE_NAME else names
 
 
 def _name_of(index: int | None, names: Sequence[str]) -> str:

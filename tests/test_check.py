@@ -92,6 +92,7 @@ def broken(clean):
         trainval=["a", "b", "c", "m1", "m2", "t"],
         test=["tst"],
     )
+    (root / "ImageSets" / "Segmentation" / "aeroplane_val.txt").write_text("\n")
     return root
 
 
@@ -117,6 +118,7 @@ EXPECTED = {
     "empty_label": (["empty"], ["all background"]),
     "label_without_image": (["lonely"], [""]),
     "duplicate_in_list": (["b"], ["2 times in train.txt"]),
+    "empty_list": (["aeroplane_val.txt"], ["no ids"]),
     "trainval_mismatch": (["t"], ["in trainval.txt only"]),
     "grey_label": (["grey"], [""]),
     "image_without_label": (["photo"], [""]),
@@ -136,7 +138,7 @@ def test_one_of_each_problem(broken):
     oor = report.problem("out_of_range")
     assert oor.values == (5, 7)
     assert oor.summary == "values outside {0..2, 255}"
-    assert (report.count("error"), report.count("warning"), report.count("note")) == (9, 5, 3)
+    assert (report.count("error"), report.count("warning"), report.count("note")) == (9, 6, 3)
 
 
 def test_workers_give_the_same_report(broken):
@@ -203,7 +205,7 @@ def test_cli_check_problems_exit_1(broken):
     assert "out of range" not in out  # kinds print as their summaries
     assert "values outside {0..2, 255}: 5, 7" in out
     assert "sz (label 6x4, image 7x4)" in out
-    assert out.endswith("Found 9 kinds of error, 5 of warning, 3 of note.\n")
+    assert out.endswith("Found 9 kinds of error, 6 of warning, 3 of note.\n")
 
 
 def test_cli_check_json(broken):

@@ -6,11 +6,22 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from labeltools import LabelmeFormatError, LabelNameError, LabelValueError, ImageReadError
+from labeltools import (
+    ImageReadError,
+    LabelmeFormatError,
+    LabelNameError,
+    LabelValueError,
+    read_labelme,
+)
 from labeltools import label_colormap as voc_colormap
-from labeltools import read_labelme
 from labeltools import shapes_to_label as typed_shapes_to_label
-from labeltools.compat import img_b64_to_arr, label_colormap, lblsave, shape_to_mask, shapes_to_label
+from labeltools.compat import (
+    img_b64_to_arr,
+    label_colormap,
+    lblsave,
+    shape_to_mask,
+    shapes_to_label,
+)
 
 
 def labelme_label_colormap(N=256):  # noqa: N803

@@ -14,9 +14,9 @@ from PIL import Image
 
 from labeltools import (
     InputError,
+    LabelmeFormatError,
     LabelNameError,
     LabelValueError,
-    LabelmeFormatError,
     OutputError,
     json2voc,
     lblread,

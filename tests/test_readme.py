@@ -24,3 +24,41 @@ def test_ci_runs_the_readme_commands_verbatim():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     for command in setup_commands():
         assert command in ci, command
+
+
+def quick_start_sessions() -> list[tuple[str, list[str]]]:
+    """(command, expected output lines) for each `$ labeltools ...` in the Quick start."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    sessions: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"```console\n(.*?)```", section, re.S):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                sessions.append((line[2:].split("  #")[0].strip(), []))
+            elif sessions:
+                sessions[-1][1].append(line)
+    return sessions
+
+
+def test_quick_start_runs_as_written(tmp_path):
+    import shlex
+    import shutil
+
+    from .conftest import SAMPLE_DATA, run_cli
+
+    shutil.copytree(SAMPLE_DATA, tmp_path / "sample_data")
+    sessions = quick_start_sessions()
+    names = [c.split()[1] if c.startswith("labeltools") else c.split()[0] for c, _ in sessions]
+    assert names == ["json2voc", "ls", "check", "stats", "weights", "index2rgb"]
+    for command, expected in sessions:
+        args = shlex.split(command)
+        if args[0] == "ls":
+            listing = sorted(p.name for p in (tmp_path / args[1]).iterdir() if not p.name.startswith("."))
+            assert listing == sorted(" ".join(expected).split()), listing
+            continue
+        assert args[0] == "labeltools"
+        result = run_cli(*args[1:], cwd=tmp_path)
+        assert result.returncode == 0, (command, result.stderr)
+        out = result.stdout.splitlines()
+        for line in expected:
+            assert line in out, (command, line, out)
