@@ -28,9 +28,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
-
 from _timing import run_cli
+from PIL import Image, ImageDraw
 
 from labeltools import label_colormap, lblsave, rgb2index_files
 from labeltools._files import atomic_write_bytes
