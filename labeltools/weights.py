@@ -210,21 +210,25 @@ def count_pixels(
 
     paths = [os.fspath(p) for p in label_paths]
     fn = functools.partial(_count_image, num_classes=int(num_classes), ignore_index=ignore_index)
-    pixels = np.zeros(num_classes, dtype=np.int64)
-    images = np.zeros(num_classes, dtype=np.int64)
-    image_pixels = np.zeros(num_classes, dtype=np.int64)
+    # Gathered first and summed in a few array operations: a handful of small NumPy
+    # calls per file in this loop cost the parent ~20 ms per 500 files, CPU time taken
+    # from the workers when every core is busy.
+    per_image: list[np.ndarray] = []
     ignored = 0
     oor_pixels: dict[int, int] = {}
     oor_files: dict[int, list[str]] = {}
     for res in run(fn, paths, workers=workers, progress=progress):
-        pixels += res.counts
-        present = res.counts > 0
-        images += present
-        image_pixels[present] += int(res.counts.sum())
+        per_image.append(res.counts)
         ignored += res.ignored
         for value, n in res.out_of_range:
             oor_pixels[value] = oor_pixels.get(value, 0) + n
             oor_files.setdefault(value, []).append(res.path)
+    table = np.array(per_image, dtype=np.int64).reshape(len(paths), num_classes)
+    present = table > 0
+    pixels = table.sum(axis=0)
+    images = present.sum(axis=0, dtype=np.int64)
+    # Each image's labelled pixels, credited to every class present in it.
+    image_pixels = (present * table.sum(axis=1, keepdims=True)).sum(axis=0)
     values = tuple(
         OutOfRange(v, oor_pixels[v], tuple(oor_files[v])) for v in sorted(oor_pixels)
     )
