@@ -12,7 +12,7 @@ the usual error: both readers return the same indices for every file.
 
 :func:`write_label` writes what ``lblsave(path, lbl, **FAST_LABEL_PNG)`` writes (the
 same bytes, given the same zlib) without Pillow's image, plugin and chunked-encoder
-machinery, and through one file descriptor: half the cost of a VOC-sized label.
+machinery, and through one file descriptor: ~0.6x lblsave's time on a VOC-sized label.
 """
 
 from __future__ import annotations
