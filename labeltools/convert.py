@@ -891,9 +891,15 @@ def json2voc(
     fn = functools.partial(convert_file, settings)
     reports: dict[str, FileReport] = {}
     results = run(fn, todo, workers=workers, backend=backend, progress=progress)
+    numpy_random_pending = True
     with journal_path.open("a", encoding="utf-8") as journal, contextlib.closing(results):
         # closing(): on the first failure, queued files are cancelled, not converted.
         for report in results:
+            if numpy_random_pending:
+                # The split at the end draws with numpy.random, ~13 ms to import: import it
+                # while worker processes convert the rest rather than after them.
+                numpy_random_pending = False
+                import numpy.random  # noqa: F401
             if not report.ok and not keep_going:
                 cls = getattr(errors, report.error_type or "", errors.LabeltoolsError)
                 raise cls(report.error)

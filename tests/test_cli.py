@@ -108,3 +108,15 @@ def test_colormap_library_error_is_one_line_exit_1(tmp_path):
     assert result.returncode == 1
     assert result.stderr == f"Error: {names}: line 3: class name 'a' already given on line 1\n"
     assert not (tmp_path / "x.png").exists()
+
+
+def test_bar_warm_up_runs_once_at_the_first_finished_item():
+    from labeltools.cli import _Bar
+
+    calls = []
+    with _Bar("x", warm_up=lambda: calls.append("warm")) as bar:
+        bar(0, 3)
+        assert calls == []  # before the work starts (and before a pool forks): not yet
+        for done in (1, 2, 3):
+            bar(done, 3)
+    assert calls == ["warm"]
