@@ -763,28 +763,36 @@ def _is_ours_or_empty(output_dir: Path) -> bool:
     return all(p.name.startswith(TMP_PREFIX) for p in output_dir.iterdir())
 
 
-def _remove_stale(settings: Settings, keep: set[Path]) -> None:
+def _remove_stale(settings: Settings, keep: set[str]) -> None:
     """Delete files in json2voc's folders that this run did not produce or confirm.
 
     Leftovers of a killed run (temporary files), outputs of inputs that are gone,
-    and outputs of options no longer chosen (``--viz`` last time, say).
+    and outputs of options no longer chosen (``--viz`` last time, say). ``keep``
+    holds paths as ``os.path.join(output_dir, relative)`` strings; the folders are
+    listed with ``os.scandir`` (file types without a stat per file).
     """
-    root = settings.output_dir
+    root = str(settings.output_dir)
+    wanted = {str(folder) for folder in settings.folders()}
     for name in _MANAGED_DIRS:
-        folder = root / name
-        if not folder.is_dir():
+        folder = str(settings.output_dir / name)  # SETS_DIR has a "/": let pathlib spell it
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        for p in folder.iterdir():
-            if p.is_file() and p not in keep:
-                p.unlink()
-        if not any(folder.iterdir()) and folder not in settings.folders():
-            folder.rmdir()
-    for p in root.iterdir():
-        if p.is_file() and p.name.startswith(TMP_PREFIX):
-            p.unlink()
-    sets_parent = root / "ImageSets"
-    if sets_parent.is_dir() and not any(sets_parent.iterdir()):
-        sets_parent.rmdir()
+        emptied = True
+        for entry in entries:
+            if entry.is_file() and entry.path not in keep:
+                os.unlink(entry.path)
+            else:
+                emptied = False
+        if emptied and folder not in wanted:
+            os.rmdir(folder)
+    for entry in os.scandir(root):
+        if entry.is_file() and entry.name.startswith(TMP_PREFIX):
+            os.unlink(entry.path)
+    sets_parent = os.path.join(root, "ImageSets")
+    if os.path.isdir(sets_parent) and not os.listdir(sets_parent):
+        os.rmdir(sets_parent)
 
 
 def _labelmap_text(names: Sequence[str]) -> str:
@@ -914,10 +922,11 @@ def json2voc(
     manifest = {rep.stem: rep.record for rep in ordered if rep.ok}
     atomic_write_text(manifest_path, json.dumps(manifest, sort_keys=True) + "\n")
     journal_path.unlink()
-    keep = {marker, manifest_path}
+    root = str(out_dir)
+    keep = {str(marker), str(manifest_path)}
     for rep in ordered:
         if rep.ok:
-            keep.update(settings.outputs(rep.stem).values())
+            keep.update(os.path.join(root, rel) for rel in settings.relative_outputs(rep.stem).values())
     sets_dir.mkdir(parents=True, exist_ok=True)
     split = None
     done = [rep.stem for rep in ordered if rep.ok]
@@ -933,7 +942,7 @@ def json2voc(
         for name, ids in split.lists().items():
             path = sets_dir / f"{name}.txt"
             atomic_write_text(path, "".join(f"{i}\n" for i in ids))
-            keep.add(path)
+            keep.add(str(path))
     class_names = out_dir / "class_names.txt"
     atomic_write_text(class_names, "".join(f"{n}\n" for n in label_set_.names))
     labelmap = out_dir / "labelmap.txt"
