@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -69,7 +69,9 @@ from .labelme import (
     shapes_to_label,
 )
 from .pngio import FAST_LABEL_PNG, lblsave
-from .splits import Split, split_ids
+
+if TYPE_CHECKING:
+    from .splits import Split
 
 __all__ = [
     "FileReport",
@@ -899,15 +901,17 @@ def json2voc(
     fn = functools.partial(convert_file, settings)
     reports: dict[str, FileReport] = {}
     results = run(fn, todo, workers=workers, backend=backend, progress=progress)
-    numpy_random_pending = True
+    split_imports_pending = True
     with journal_path.open("a", encoding="utf-8") as journal, contextlib.closing(results):
         # closing(): on the first failure, queued files are cancelled, not converted.
         for report in results:
-            if numpy_random_pending:
-                # The split at the end draws with numpy.random, ~13 ms to import: import it
-                # while worker processes convert the rest rather than after them.
-                numpy_random_pending = False
+            if split_imports_pending:
+                # The split at the end needs splits.py and numpy.random (~17 ms to import):
+                # import them while worker processes convert the rest, not after them.
+                split_imports_pending = False
                 import numpy.random  # noqa: F401
+
+                from . import splits  # noqa: F401
             if not report.ok and not keep_going:
                 cls = getattr(errors, report.error_type or "", errors.LabeltoolsError)
                 raise cls(report.error)
@@ -928,6 +932,8 @@ def json2voc(
         if rep.ok:
             keep.update(os.path.join(root, rel) for rel in settings.relative_outputs(rep.stem).values())
     sets_dir.mkdir(parents=True, exist_ok=True)
+    from .splits import split_ids
+
     split = None
     done = [rep.stem for rep in ordered if rep.ok]
     warnings = []
