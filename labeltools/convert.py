@@ -515,8 +515,8 @@ def _convert(
     try:
         st = os.stat(src)
         if not stat.S_ISREG(st.st_mode):
-            raise IsADirectoryError(src)
-        source = open(src, "rb")  # noqa: SIM115 - closed below, after the copy
+            raise IsADirectoryError(src)  # not a file: image_info below names the problem
+        source = open(src, "rb")  # closed by the with-block below, after the copy
     except OSError:
         image_info(ann)  # raises its message: no such file, not a file, not readable
         raise ImageReadError(f"{ann.path}: the image {src} is not a readable image") from None
