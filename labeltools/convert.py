@@ -29,12 +29,12 @@ import functools
 import hashlib
 import json
 import os
-import shutil
+import stat
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -45,21 +45,33 @@ from .classnames import read_class_names
 from .colormap import label_colormap
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
 from .engine import Backend, run
-from .errors import InputError, LabelmeFormatError, LabelNameError, LabelValueError, OutputError
+from .errors import (
+    ImageReadError,
+    InputError,
+    LabelmeFormatError,
+    LabelNameError,
+    LabelValueError,
+    OutputError,
+)
 from .labelme import (
     MAX_INDEX_INSTANCES,
     Annotation,
     ImageInfo,
     Shape,
     count_instances,
+    image_header,
     image_info,
+    image_source,
+    index_canvas,
     load_image,
+    parse_labelme,
     read_labelme,
-    shapes_to_index,
     shapes_to_label,
 )
 from .pngio import FAST_LABEL_PNG, lblsave
-from .splits import Split, split_ids
+
+if TYPE_CHECKING:
+    from .splits import Split
 
 __all__ = [
     "FileReport",
@@ -344,33 +356,49 @@ class Settings:
         }
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
+    @functools.cached_property
+    def _layout(self) -> tuple[tuple[str, str, str], ...]:
+        """``(kind, folder, extension)`` of every output this configuration writes."""
+        layout = [("jpeg", JPEG_DIR, ".jpg")]
+        if self.class_png:
+            layout.append(("class", CLASS_DIR, ".png"))
+        if self.objects:
+            layout.append(("object", OBJECT_DIR, ".png"))
+        if self.npy:
+            layout.append(("class_npy", CLASS_NPY_DIR, ".npy"))
+            if self.objects:
+                layout.append(("object_npy", OBJECT_NPY_DIR, ".npy"))
+        if self.viz:
+            layout.append(("viz", VIZ_DIR, ".jpg"))
+        return tuple(layout)
+
     def outputs(self, stem: str) -> dict[str, Path]:
         """Output kind -> path for ``stem`` (object and NPY entries only when enabled)."""
         root = self.output_dir
-        out = {"jpeg": root / JPEG_DIR / f"{stem}.jpg"}
-        if self.class_png:
-            out["class"] = root / CLASS_DIR / f"{stem}.png"
-        if self.objects:
-            out["object"] = root / OBJECT_DIR / f"{stem}.png"
-        if self.npy:
-            out["class_npy"] = root / CLASS_NPY_DIR / f"{stem}.npy"
-            if self.objects:
-                out["object_npy"] = root / OBJECT_NPY_DIR / f"{stem}.npy"
-        if self.viz:
-            out["viz"] = root / VIZ_DIR / f"{stem}.jpg"
-        return out
+        return {kind: root / folder / f"{stem}{ext}" for kind, folder, ext in self._layout}
+
+    def relative_outputs(self, stem: str) -> dict[str, str]:
+        """:meth:`outputs` relative to ``output_dir``, as strings (what the manifest notes).
+
+        Plain string joins: this runs once per file, where pathlib's parsing shows.
+        """
+        return {kind: os.path.join(folder, stem + ext) for kind, folder, ext in self._layout}
 
     def folders(self) -> list[Path]:
         """Every output folder this configuration writes into."""
-        dirs = {p.parent for p in self.outputs("x").values()}
+        dirs = {self.output_dir / folder for _, folder, _ in self._layout}
         return sorted(dirs | {self.output_dir / RECORDS_DIR, self.output_dir / SETS_DIR})
 
 
-def _image_stamp(source: Path | None) -> dict[str, object] | None:
+def _image_stamp(source: PathLike | None) -> dict[str, object] | None:
     if source is None:
         return None
-    st = source.stat()
-    return {"path": str(source.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return _stamp(source, os.stat(source))
+
+
+def _stamp(source: PathLike, st: os.stat_result) -> dict[str, object]:
+    # os.path.realpath is what Path.resolve() runs, without building Path objects.
+    return {"path": os.path.realpath(source), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
 def _up_to_date(
@@ -384,20 +412,20 @@ def _up_to_date(
     image = record.get("image")
     if image is not None:
         try:
-            if _image_stamp(Path(image["path"])) != image:
+            if _image_stamp(image["path"]) != image:
                 return False
         except (OSError, KeyError, TypeError):
             return False
-    outputs = settings.outputs(stem)
+    expected = settings.relative_outputs(stem)
     try:
         if record["report"]["instances"] > MAX_INSTANCES:
-            del outputs["object"]  # it overflowed: only the NPY holds its instances
+            del expected["object"]  # it overflowed: only the NPY holds its instances
     except (KeyError, TypeError):
         return False
-    expected = {k: str(p.relative_to(settings.output_dir)) for k, p in outputs.items()}
     if record.get("outputs") != expected:
         return False
-    return all(p.is_file() for p in outputs.values())
+    root = settings.output_dir
+    return all(os.path.isfile(os.path.join(root, rel)) for rel in expected.values())
 
 
 def _label_values(settings: Settings, path: Path, shapes: Sequence[Shape]) -> dict[str, int]:
@@ -417,14 +445,18 @@ def _label_values(settings: Settings, path: Path, shapes: Sequence[Shape]) -> di
     return values
 
 
-def _write_image(ann: Annotation, info: ImageInfo, target: Path) -> None:
+def _write_image(
+    ann: Annotation, info: ImageInfo, target: str, source: BinaryIO | None
+) -> None:
+    """Write the JPEG of ``ann``; ``source`` is its image file, open (``None``: embedded)."""
     if info.format == "JPEG" and info.orientation == 1:
         # Copy the bytes: re-encoding (labelme uses quality 75) loses detail every time.
         if info.data is not None:
             atomic_write_bytes(target, info.data)
         else:
-            with atomic_path(target) as tmp:
-                shutil.copyfile(info.source, tmp)
+            assert source is not None
+            source.seek(0)
+            atomic_write_bytes(target, source.read())
         return
     img = load_image(ann)  # upright pixels: the grid the labels were drawn on
     if img.mode not in ("L", "RGB"):
@@ -434,7 +466,7 @@ def _write_image(ann: Annotation, info: ImageInfo, target: Path) -> None:
         img.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=JPEG_SUBSAMPLING)
 
 
-def _save_npy(path: Path, arr: np.ndarray) -> None:
+def _save_npy(path: PathLike, arr: np.ndarray) -> None:
     with atomic_path(path, suffix=".npy") as tmp:
         np.save(tmp, arr)
 
@@ -475,19 +507,52 @@ def _convert(
         except (KeyError, TypeError, ValueError):
             pass  # a damaged manifest entry: convert the file again
 
-    ann = read_labelme(path)
-    info = image_info(ann)
+    ann = parse_labelme(path, raw)  # the bytes just hashed: what was hashed is what is converted
+    src = image_source(ann)
+    if src is None:
+        return _convert_annotation(settings, stem, json_sha, ann, image_info(ann), None, None)
+    # One open of the image for its stamp, its header and (a JPEG) its bytes.
+    try:
+        st = os.stat(src)
+        if not stat.S_ISREG(st.st_mode):
+            raise IsADirectoryError(src)  # not a file: image_info below names the problem
+        source = open(src, "rb")  # closed by the with-block below, after the copy
+    except OSError:
+        image_info(ann)  # raises its message: no such file, not a file, not readable
+        raise ImageReadError(f"{ann.path}: the image {src} is not a readable image") from None
+    with source:
+        info = image_header(ann, src, source)
+        return _convert_annotation(settings, stem, json_sha, ann, info, source, _stamp(src, st))
+
+
+def _convert_annotation(
+    settings: Settings,
+    stem: str,
+    json_sha: str,
+    ann: Annotation,
+    info: ImageInfo,
+    source: BinaryIO | None,
+    stamp: dict[str, object] | None,
+) -> FileReport:
+    path = ann.path
     height, width = info.height, info.width
     values = _label_values(settings, path, ann.shapes)
-    outputs = settings.outputs(stem)
+    relative = settings.relative_outputs(stem)
     n_classes = len(settings.names)
     n_instances = count_instances(ann.shapes)
     cls = ins = cls8 = ins8 = None
     if settings.class_png and n_instances <= MAX_INSTANCES:
-        # The common case: 8-bit canvases, a quarter of the memory traffic of int32.
-        cls8, ins8 = shapes_to_index((height, width), ann.shapes, values, source=path)
-        if settings.objects:
-            ins8[cls8 == IGNORE_INDEX] = 0  # labelme: void regions belong to no instance
+        # The common case: 8-bit canvases, a quarter of the memory traffic of int32, kept
+        # as Pillow images until the end (counting and look-ups in C, no array copies).
+        ins_img, class_of = index_canvas((height, width), ann.shapes, values, source=path)
+        cls_img = ins_img.point(class_of)
+        # Pillow's histogram of an 8-bit image is a third of np.bincount's time here.
+        hist = cls_img.histogram()
+        pixels, ignored = hist[:n_classes], int(hist[IGNORE_INDEX])
+        if settings.objects and ignored:
+            # labelme: void regions belong to no instance (ids of void shapes -> 0).
+            ins_img = ins_img.point([0 if c == IGNORE_INDEX else i for i, c in enumerate(class_of)])
+        cls8, ins8 = _pixels(cls_img), _pixels(ins_img)
         if settings.npy:
             cls = cls8.astype(np.int32)
             cls[cls8 == IGNORE_INDEX] = IGNORE_VALUE
@@ -498,11 +563,6 @@ def _convert(
             ins[cls == IGNORE_VALUE] = 0
         if settings.class_png:
             cls8 = cls.astype(np.uint8)  # -1 -> 255 (void); values are < n_classes <= 255
-    if cls8 is not None:
-        # Pillow's histogram of an 8-bit image is a third of np.bincount's time here.
-        hist = Image.fromarray(cls8).histogram()
-        pixels, ignored = hist[:n_classes], int(hist[IGNORE_INDEX])
-    else:
         hist = np.bincount((cls + 1).ravel(), minlength=n_classes + 1)
         pixels, ignored = hist[1:], int(hist[0])
     if settings.objects:
@@ -513,53 +573,69 @@ def _convert(
                     f"{path}: {n_instances} instances do not fit an 8-bit SegmentationObject PNG "
                     f"(ids 1..{MAX_INSTANCES}); use --npy to keep them in SegmentationObjectNpy"
                 )
-            del outputs["object"]
+            del relative["object"]
     else:
         n_instances = 0
 
-    for folder in {p.parent for p in outputs.values()}:
-        folder.mkdir(parents=True, exist_ok=True)
-    try:
-        _write_image(ann, info, outputs["jpeg"])
-        if "class" in outputs:
-            lblsave(outputs["class"], cls8, **FAST_LABEL_PNG)
-        if "object" in outputs:
-            lblsave(outputs["object"], ins8 if ins8 is not None else ins.astype(np.uint8),
+    root = str(settings.output_dir)
+    targets = {kind: os.path.join(root, rel) for kind, rel in relative.items()}
+
+    def write() -> None:
+        _write_image(ann, info, targets["jpeg"], source)
+        if "class" in targets:
+            lblsave(targets["class"], cls8, **FAST_LABEL_PNG)
+        if "object" in targets:
+            lblsave(targets["object"], ins8 if ins8 is not None else ins.astype(np.uint8),
                     **FAST_LABEL_PNG)
-        if "class_npy" in outputs:
-            _save_npy(outputs["class_npy"], cls)
-        if "object_npy" in outputs:
-            _save_npy(outputs["object_npy"], ins)
-        if "viz" in outputs:
+        if "class_npy" in targets:
+            _save_npy(targets["class_npy"], cls)
+        if "object_npy" in targets:
+            _save_npy(targets["object_npy"], ins)
+        if "viz" in targets:
             from .viz import label_overlay
 
             photo = np.asarray(load_image(ann).convert("RGB"))
             overlay = label_overlay(photo, cls8, names=settings.names)
-            with atomic_path(outputs["viz"], suffix=".jpg") as tmp:
+            with atomic_path(targets["viz"], suffix=".jpg") as tmp:
                 overlay.save(tmp, format="JPEG", quality=JPEG_QUALITY)
-        kinds: dict[str, int] = {}
-        for shape in ann.shapes:
-            kinds[shape.shape_type] = kinds.get(shape.shape_type, 0) + 1
-        summary = {
-            "shapes": sorted(kinds.items()),
-            "pixels": [int(n) for n in pixels],
-            "ignored": ignored,
-            "instances": n_instances,
-            "width": width,
-            "height": height,
-        }
-        record = {
-            "json": str(path.resolve()),
-            "json_sha256": json_sha,
-            "image": _image_stamp(info.source),
-            "options": settings.digest,
-            "outputs": {k: str(p.relative_to(settings.output_dir)) for k, p in outputs.items()},
-            "report": summary,
-        }
+
+    try:
+        try:
+            write()
+        except FileNotFoundError:
+            # The run's first file (or a folder deleted since): make the folders, once per
+            # run rather than three mkdir calls per file.
+            for target in targets.values():
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+            write()
     except OSError as exc:
         raise OutputError(f"{settings.output_dir}: cannot write outputs of {path}: {exc}") from None
+    kinds: dict[str, int] = {}
+    for shape in ann.shapes:
+        kinds[shape.shape_type] = kinds.get(shape.shape_type, 0) + 1
+    summary = {
+        "shapes": sorted(kinds.items()),
+        "pixels": [int(n) for n in pixels],
+        "ignored": ignored,
+        "instances": n_instances,
+        "width": width,
+        "height": height,
+    }
+    record = {
+        "json": os.path.realpath(path),
+        "json_sha256": json_sha,
+        "image": stamp,
+        "options": settings.digest,
+        "outputs": relative,
+        "report": summary,
+    }
     # The caller journals the record: only once every output above is complete.
     return _report_from_record(stem, str(path), "written", summary, record)
+
+
+def _pixels(img: Image.Image) -> np.ndarray:
+    """An 8-bit image's pixels as a read-only (H, W) array, with one copy (not np.array's two)."""
+    return np.frombuffer(img.tobytes(), dtype=np.uint8).reshape(img.height, img.width)
 
 
 def _report_from_record(
@@ -689,28 +765,36 @@ def _is_ours_or_empty(output_dir: Path) -> bool:
     return all(p.name.startswith(TMP_PREFIX) for p in output_dir.iterdir())
 
 
-def _remove_stale(settings: Settings, keep: set[Path]) -> None:
+def _remove_stale(settings: Settings, keep: set[str]) -> None:
     """Delete files in json2voc's folders that this run did not produce or confirm.
 
     Leftovers of a killed run (temporary files), outputs of inputs that are gone,
-    and outputs of options no longer chosen (``--viz`` last time, say).
+    and outputs of options no longer chosen (``--viz`` last time, say). ``keep``
+    holds paths as ``os.path.join(output_dir, relative)`` strings; the folders are
+    listed with ``os.scandir`` (file types without a stat per file).
     """
-    root = settings.output_dir
+    root = str(settings.output_dir)
+    wanted = {str(folder) for folder in settings.folders()}
     for name in _MANAGED_DIRS:
-        folder = root / name
-        if not folder.is_dir():
+        folder = str(settings.output_dir / name)  # SETS_DIR has a "/": let pathlib spell it
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        for p in folder.iterdir():
-            if p.is_file() and p not in keep:
-                p.unlink()
-        if not any(folder.iterdir()) and folder not in settings.folders():
-            folder.rmdir()
-    for p in root.iterdir():
-        if p.is_file() and p.name.startswith(TMP_PREFIX):
-            p.unlink()
-    sets_parent = root / "ImageSets"
-    if sets_parent.is_dir() and not any(sets_parent.iterdir()):
-        sets_parent.rmdir()
+        emptied = True
+        for entry in entries:
+            if entry.is_file() and entry.path not in keep:
+                os.unlink(entry.path)
+            else:
+                emptied = False
+        if emptied and folder not in wanted:
+            os.rmdir(folder)
+    for entry in os.scandir(root):
+        if entry.is_file() and entry.name.startswith(TMP_PREFIX):
+            os.unlink(entry.path)
+    sets_parent = os.path.join(root, "ImageSets")
+    if os.path.isdir(sets_parent) and not os.listdir(sets_parent):
+        os.rmdir(sets_parent)
 
 
 def _labelmap_text(names: Sequence[str]) -> str:
@@ -817,9 +901,17 @@ def json2voc(
     fn = functools.partial(convert_file, settings)
     reports: dict[str, FileReport] = {}
     results = run(fn, todo, workers=workers, backend=backend, progress=progress)
+    split_imports_pending = True
     with journal_path.open("a", encoding="utf-8") as journal, contextlib.closing(results):
         # closing(): on the first failure, queued files are cancelled, not converted.
         for report in results:
+            if split_imports_pending:
+                # The split at the end needs splits.py and numpy.random (~17 ms to import):
+                # import them while worker processes convert the rest, not after them.
+                split_imports_pending = False
+                import numpy.random  # noqa: F401
+
+                from . import splits  # noqa: F401
             if not report.ok and not keep_going:
                 cls = getattr(errors, report.error_type or "", errors.LabeltoolsError)
                 raise cls(report.error)
@@ -834,11 +926,14 @@ def json2voc(
     manifest = {rep.stem: rep.record for rep in ordered if rep.ok}
     atomic_write_text(manifest_path, json.dumps(manifest, sort_keys=True) + "\n")
     journal_path.unlink()
-    keep = {marker, manifest_path}
+    root = str(out_dir)
+    keep = {str(marker), str(manifest_path)}
     for rep in ordered:
         if rep.ok:
-            keep.update(settings.outputs(rep.stem).values())
+            keep.update(os.path.join(root, rel) for rel in settings.relative_outputs(rep.stem).values())
     sets_dir.mkdir(parents=True, exist_ok=True)
+    from .splits import split_ids
+
     split = None
     done = [rep.stem for rep in ordered if rep.ok]
     warnings = []
@@ -853,7 +948,7 @@ def json2voc(
         for name, ids in split.lists().items():
             path = sets_dir / f"{name}.txt"
             atomic_write_text(path, "".join(f"{i}\n" for i in ids))
-            keep.add(path)
+            keep.add(str(path))
     class_names = out_dir / "class_names.txt"
     atomic_write_text(class_names, "".join(f"{n}\n" for n in label_set_.names))
     labelmap = out_dir / "labelmap.txt"

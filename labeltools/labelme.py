@@ -43,9 +43,12 @@ __all__ = [
     "ImageInfo",
     "Shape",
     "count_instances",
+    "image_header",
     "image_info",
     "image_source",
+    "index_canvas",
     "load_image",
+    "parse_labelme",
     "read_labelme",
     "shapes_to_index",
     "shapes_to_label",
@@ -367,6 +370,15 @@ def read_labelme(path: PathLike) -> Annotation:
         raise LabelmeFormatError(f"{p}: no such file") from None
     except IsADirectoryError:
         raise LabelmeFormatError(f"{p}: expected a labelme JSON file, found a directory") from None
+    return parse_labelme(p, raw)
+
+
+def parse_labelme(path: PathLike, raw: bytes) -> Annotation:
+    """:func:`read_labelme` on the bytes of ``path``, already read (json2voc hashes them too).
+
+    ``path`` names the file in messages and locates a relative ``imagePath``.
+    """
+    p = Path(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -469,17 +481,26 @@ def image_info(ann: Annotation) -> ImageInfo:
     sizes when they differ, or when the image file is missing or unreadable.
     """
     src = image_source(ann)
+    if src is not None and not src.is_file():
+        raise ImageReadError(
+            f"{ann.path}: image file not found: {src} (imagePath {ann.image_path!r})"
+        )
+    return image_header(ann, src, src)
+
+
+def image_header(ann: Annotation, src: Path | None, opened: Any = None) -> ImageInfo:
+    """:func:`image_info` from ``opened``: ``src`` as a path or as a binary file open on it.
+
+    ``src`` is :func:`image_source`'s answer (``None``: the embedded image, and
+    ``opened`` is ignored). A caller that copies the image bytes afterwards (json2voc)
+    opens the file once for both; the file is left open.
+    """
     if src is None:
         assert ann.image_data is not None
         shown = "its embedded imageData"
-        opened: Any = io.BytesIO(ann.image_data)
+        opened = io.BytesIO(ann.image_data)
     else:
         shown = f"the image {src}"
-        if not src.is_file():
-            raise ImageReadError(
-                f"{ann.path}: image file not found: {src} (imagePath {ann.image_path!r})"
-            )
-        opened = src
     try:
         with Image.open(opened) as img:
             fmt = img.format or ""
@@ -689,6 +710,23 @@ def shapes_to_index(
     most :data:`MAX_INDEX_INSTANCES` instances; otherwise it raises ``ValueError``
     (use :func:`shapes_to_label`).
     """
+    ins_img, class_of = index_canvas(img_shape, shapes, label_name_to_value, source=source)
+    return np.array(ins_img.point(class_of)), np.array(ins_img)
+
+
+def index_canvas(
+    img_shape: Sequence[int],
+    shapes: Sequence[Shape],
+    label_name_to_value: Mapping[str, int],
+    *,
+    source: PathLike | None = None,
+) -> tuple[Image.Image, list[int]]:
+    """What :func:`shapes_to_index` draws, before it becomes arrays.
+
+    Returns the instance map as an ``"L"`` image and the 256-entry table from
+    instance id to class index (``ins_img.point(class_of)`` is the class map), so a
+    caller that only counts or encodes pixels skips two full-size copies.
+    """
     prefix = f"{source}: " if source is not None else ""
     height, width = _check_rasterise_args(
         "shapes_to_index", prefix, img_shape, shapes, label_name_to_value
@@ -726,4 +764,4 @@ def shapes_to_index(
                 raise LabelmeFormatError(f"{prefix}shape #{i} (mask): {exc}") from None
         else:
             _draw_shape(ins_draw, shape.shape_type, shape.points, ins_id)
-    return np.array(ins_img.point(class_of)), np.array(ins_img)
+    return ins_img, class_of

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 from PIL import Image
@@ -50,6 +53,36 @@ def test_python_dash_m():
     assert result.stdout.startswith("labeltools ")
 
 
+def _run_main(prelude: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``labeltools.__main__.main()`` (the console script) after ``prelude``, in a subprocess."""
+    code = f"{prelude}\nimport sys\nsys.argv = ['labeltools', *{list(args)!r}]\n"
+    code += "from labeltools.__main__ import main\nmain()\n"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+
+def test_main_exits_fast_but_keeps_status_output_and_atexit_handlers():
+    # main() skips the interpreter's teardown: atexit handlers and buffered output still happen.
+    prelude = "import atexit, sys\natexit.register(lambda: sys.stdout.write('atexit ran\\n'))"
+    ok = _run_main(prelude, "--version")
+    assert (ok.returncode, ok.stdout) == (0, f"labeltools {labeltools.__version__}\natexit ran\n")
+    usage = _run_main(prelude, "colormap")
+    assert usage.returncode == 2 and "Missing argument" in usage.stderr
+    assert usage.stdout == "atexit ran\n"
+    big = _run_main("", "json2voc", "--help")
+    assert big.returncode == 0 and big.stdout.rstrip().endswith("─╯")  # the last line of the box
+
+
+def test_main_takes_the_ordinary_exit_with_a_thread_running():
+    prelude = (
+        "import threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.2), print('thread done'))).start()"
+    )
+    result = _run_main(prelude, "--version")
+    assert result.returncode == 0
+    assert result.stdout == f"labeltools {labeltools.__version__}\nthread done\n"
+
+
 def test_usage_error_exit_2():
     result = runner.invoke(app, ["colormap"])
     assert result.exit_code == 2
@@ -75,3 +108,15 @@ def test_colormap_library_error_is_one_line_exit_1(tmp_path):
     assert result.returncode == 1
     assert result.stderr == f"Error: {names}: line 3: class name 'a' already given on line 1\n"
     assert not (tmp_path / "x.png").exists()
+
+
+def test_bar_warm_up_runs_once_at_the_first_finished_item():
+    from labeltools.cli import _Bar
+
+    calls = []
+    with _Bar("x", warm_up=lambda: calls.append("warm")) as bar:
+        bar(0, 3)
+        assert calls == []  # before the work starts (and before a pool forks): not yet
+        for done in (1, 2, 3):
+            bar(done, 3)
+    assert calls == ["warm"]

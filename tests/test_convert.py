@@ -25,6 +25,8 @@ from labeltools import (
 from labeltools.convert import (
     MARKER_NAME,
     RECORDS_DIR,
+    Settings,
+    convert_file,
     discover_labels,
     label_set,
     parse_labels,
@@ -427,6 +429,36 @@ def test_rerun_skips_up_to_date_and_redoes_changed(small, tmp_path):
         ("a", "skipped"), ("b", "written"), ("c", "skipped")
     ]
     assert lblread(out / "SegmentationClass" / "b.png")[2, 2] == 1
+
+
+def test_convert_file_makes_missing_folders(small, tmp_path):
+    # Folders are made when the first write finds them missing, not checked per file.
+    settings = Settings(tmp_path / "out", ("_background_", "cat", "dog"))
+    report = convert_file(settings, (str(small / "a.json"), "a", None))
+    assert report.status == "written"
+    assert sorted(report.record["outputs"].values()) == [
+        "JPEGImages/a.jpg", "SegmentationClass/a.png", "SegmentationObject/a.png"
+    ]
+    shutil.rmtree(tmp_path / "out" / "SegmentationObject")
+    again = convert_file(settings, (str(small / "a.json"), "a", None))
+    assert again.record == report.record
+    assert lblread(tmp_path / "out" / "SegmentationObject" / "a.png")[5, 25] == 2
+
+
+def test_record_names_the_resolved_image_and_its_stamp(tmp_path):
+    src = tmp_path / "in"
+    write_labelme(src, "a", [rect("cat", 2, 2, 10, 10)], image_path="link.jpg")
+    (tmp_path / "photos").mkdir()
+    real = tmp_path / "photos" / "a.jpg"
+    real.write_bytes(jpeg_bytes(photo()))
+    (src / "link.jpg").symlink_to(real)
+    report = json2voc(src, tmp_path / "out", "cat", workers=1)
+    st = real.stat()
+    assert report.files[0].record["image"] == {
+        "path": str(real.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns
+    }
+    assert report.files[0].record["json"] == str((src / "a.json").resolve())
+    assert (tmp_path / "out" / "JPEGImages" / "a.jpg").read_bytes() == real.read_bytes()
 
 
 def test_changed_options_redo_everything_and_drop_old_outputs(small, tmp_path):

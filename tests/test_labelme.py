@@ -22,7 +22,7 @@ from labeltools import (
     read_labelme,
     shapes_to_label,
 )
-from labeltools.labelme import SHAPE_TYPES, image_source
+from labeltools.labelme import SHAPE_TYPES, image_header, image_source, parse_labelme
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -306,6 +306,14 @@ def test_read_labelme_file_errors(tmp_path):
     assert str(info.value) == f"{bad}: expected UTF-8 JSON, invalid continuation byte at byte 32"
 
 
+def test_parse_labelme_is_read_labelme_on_bytes(tmp_path):
+    path = write_json(tmp_path, labelme_doc([shape(label="dog", group_id=3)]))
+    assert parse_labelme(path, path.read_bytes()) == read_labelme(path)
+    with pytest.raises(LabelmeFormatError) as info:
+        parse_labelme(tmp_path / "b.json", b'{"shapes": 3}')
+    assert str(info.value) == f'{tmp_path}/b.json: "shapes" must be an array, got 3'
+
+
 def test_fractional_mask_box_uses_patch_size(tmp_path):
     # A fractional box is placed by its rounded first corner and keeps the patch size.
     doc = labelme_doc(
@@ -388,6 +396,19 @@ def test_image_info_missing_and_unreadable(tmp_path):
     with pytest.raises(ImageReadError) as info:
         image_info(ann)
     assert str(info.value) == f"{tmp_path}/a.json: its embedded imageData is not a readable image"
+
+
+def test_image_header_from_an_open_file(tmp_path):
+    (tmp_path / "img.jpg").write_bytes(jpeg_bytes(8, 6, orientation=6))
+    ann = read_labelme(write_json(tmp_path, labelme_doc(imageHeight=8, imageWidth=6)))
+    src = image_source(ann)
+    with open(src, "rb") as f:
+        assert image_header(ann, src, f) == image_info(ann)
+        assert not f.closed  # the caller copies the bytes next
+    (tmp_path / "img.jpg").write_bytes(b"not a jpeg")
+    with open(src, "rb") as f, pytest.raises(ImageReadError) as info:
+        image_header(ann, src, f)
+    assert str(info.value) == f"{tmp_path}/a.json: the image {tmp_path}/img.jpg is not a readable image"
 
 
 def test_image_info_does_not_decode_pixels(tmp_path):

@@ -9,6 +9,7 @@ from labeltools.errors import LabelNameError
 from labeltools.labelme import (
     Shape,
     count_instances,
+    index_canvas,
     read_labelme,
     shapes_to_index,
     shapes_to_label,
@@ -37,6 +38,19 @@ def test_same_pixels_as_shapes_to_label():
         assert cls8.dtype == np.uint8 and cls8.shape == (50, 60)
         np.testing.assert_array_equal(cls8, cls.astype(np.uint8))
         np.testing.assert_array_equal(ins8, ins.astype(np.uint8))
+
+
+def test_index_canvas_is_shapes_to_index_before_the_arrays():
+    rng = np.random.default_rng(3)
+    values = {"__ignore__": -1, "_background_": 0, "a": 1, "b": 2}
+    shapes = _random_shapes(rng, 9)
+    ins_img, class_of = index_canvas((50, 60), shapes, values)
+    cls8, ins8 = shapes_to_index((50, 60), shapes, values)
+    assert (ins_img.mode, ins_img.size, len(class_of)) == ("L", (60, 50), 256)
+    np.testing.assert_array_equal(np.asarray(ins_img), ins8)
+    np.testing.assert_array_equal(np.asarray(ins_img.point(class_of)), cls8)
+    # Instances of a, b and __ignore__ (void: 255), in order of first appearance.
+    assert class_of[:5] == [0, 1, 2, 255, 1]
 
 
 def test_same_pixels_on_the_labelme_fixture(labelme_fixture):
