@@ -29,9 +29,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
-
 from _timing import ROOT
+from PIL import Image, ImageDraw
 
 CLASSES = (
     "aeroplane bicycle bird boat bottle bus car cat chair cow diningtable dog horse "

@@ -14,9 +14,8 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
-
 from _timing import best_of, run_cli
+from PIL import Image, ImageDraw
 
 from labeltools.colormap import label_colormap
 from labeltools.pngio import lblsave

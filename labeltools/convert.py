@@ -41,6 +41,7 @@ from PIL import Image
 
 from . import errors
 from ._files import TMP_PREFIX, atomic_path, atomic_write_bytes, atomic_write_text
+from ._pngfast import write_label
 from .classnames import read_class_names
 from .colormap import label_colormap
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
@@ -68,7 +69,7 @@ from .labelme import (
     read_labelme,
     shapes_to_label,
 )
-from .pngio import FAST_LABEL_PNG, lblsave
+from .pngio import FAST_LABEL_PNG
 
 if TYPE_CHECKING:
     from .splits import Split
@@ -583,10 +584,9 @@ def _convert_annotation(
     def write() -> None:
         _write_image(ann, info, targets["jpeg"], source)
         if "class" in targets:
-            lblsave(targets["class"], cls8, **FAST_LABEL_PNG)
+            write_label(targets["class"], cls8)
         if "object" in targets:
-            lblsave(targets["object"], ins8 if ins8 is not None else ins.astype(np.uint8),
-                    **FAST_LABEL_PNG)
+            write_label(targets["object"], ins8 if ins8 is not None else ins.astype(np.uint8))
         if "class_npy" in targets:
             _save_npy(targets["class_npy"], cls)
         if "object_npy" in targets:
