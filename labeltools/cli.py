@@ -33,8 +33,16 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
 
     def list_commands(self, ctx: Any) -> list[str]:
-        # --help lists commands in the order they are defined (the workflow order).
-        return list(self.commands)
+        # --help lists commands in the order of the workflow (and of the README).
+        rank = {name: i for i, name in enumerate(_WORKFLOW)}
+        return sorted(self.commands, key=lambda name: rank.get(name, len(rank)))
+
+
+#: Command order in --help: convert, check, prepare for training, evaluate, inspect.
+_WORKFLOW = (
+    "json2voc", "check", "stats", "split", "weights", "rgb2index", "index2rgb", "eval",
+    "dump-xlsx", "colormap",
+)
 
 
 app = typer.Typer(
@@ -231,38 +239,6 @@ def _print_json2voc_summary(report: Any) -> None:
     console.print(classes)
     for warning in report.warnings:
         console.print(f"Warning: {warning}", markup=False)
-
-
-# --------------------------------------------------------------------------- colormap
-
-@app.command("colormap")
-def colormap_cmd(
-    out: Annotated[Path, typer.Argument(help="Legend image to write (PNG).", dir_okay=False)],
-    n: Annotated[int, typer.Option("--n", min=1, max=256, help="Number of classes to show.")] = 21,
-    names: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--names",
-            exists=True,
-            dir_okay=False,
-            help="class_names.txt: one name per line, index = line number.",
-        ),
-    ] = None,
-) -> None:
-    """Draw the VOC palette as a legend image: swatch, index and class name."""
-    from ._files import atomic_path
-    from .viz import palette_legend
-    from .voc import class_names_by_index
-
-    class_names = list(class_names_by_index(names)) if names is not None else None
-    if class_names is not None and len(class_names) < n:
-        class_names += [""] * (n - len(class_names))
-    indices = list(range(n))
-    img = palette_legend(indices, class_names[:n] if class_names is not None else None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out, suffix=".png") as tmp:
-        img.save(tmp, format="PNG")
-    typer.echo(f"Wrote {out} ({n} classes, {img.width}x{img.height})")
 
 
 # --------------------------------------------------------------------------- masks, split, weights
@@ -969,3 +945,35 @@ def eval_cmd(
         with atomic_path(plot_out, suffix=".png") as tmp:
             img.save(tmp, format="PNG")
         typer.echo(f"Wrote {plot_out} ({img.width}x{img.height})")
+
+
+# --------------------------------------------------------------------------- colormap
+
+@app.command("colormap")
+def colormap_cmd(
+    out: Annotated[Path, typer.Argument(help="Legend image to write (PNG).", dir_okay=False)],
+    n: Annotated[int, typer.Option("--n", min=1, max=256, help="Number of classes to show.")] = 21,
+    names: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--names",
+            exists=True,
+            dir_okay=False,
+            help="class_names.txt: one name per line, index = line number.",
+        ),
+    ] = None,
+) -> None:
+    """Draw the VOC palette as a legend image: swatch, index and class name."""
+    from ._files import atomic_path
+    from .viz import palette_legend
+    from .voc import class_names_by_index
+
+    class_names = list(class_names_by_index(names)) if names is not None else None
+    if class_names is not None and len(class_names) < n:
+        class_names += [""] * (n - len(class_names))
+    indices = list(range(n))
+    img = palette_legend(indices, class_names[:n] if class_names is not None else None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out, suffix=".png") as tmp:
+        img.save(tmp, format="PNG")
+    typer.echo(f"Wrote {out} ({n} classes, {img.width}x{img.height})")

@@ -120,3 +120,19 @@ def test_bar_warm_up_runs_once_at_the_first_finished_item():
         for done in (1, 2, 3):
             bar(done, 3)
     assert calls == ["warm"]
+
+
+def test_help_lists_commands_in_readme_order():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^### `labeltools ([a-z0-9-]+)`", readme, re.M)
+    result = runner.invoke(app, ["--help"])
+    commands = result.output.split("Commands")[1]
+    listed = re.findall(r"^│ ([a-z0-9-]+)\s", commands, re.M)
+    assert listed == documented == _commands_in_help_order()
+
+
+def _commands_in_help_order() -> list[str]:
+    from typer.main import get_command
+
+    group = get_command(app)
+    return group.list_commands(None)
