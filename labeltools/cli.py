@@ -56,6 +56,25 @@ app = typer.Typer(
 )
 
 
+# Parameters several commands share: one definition, one help text.
+_Workers = Annotated[
+    int,
+    typer.Option(
+        "--workers", "-j", min=0,
+        help="Processes to use: 0 = one per CPU (the default), 1 = this process only. "
+        "Results are the same for any number.",
+    ),
+]
+_DatasetOrLabels = Annotated[
+    Path,
+    typer.Argument(metavar="DATASET|LABEL_DIR", help="VOC dataset folder, or a folder of label PNGs."),
+]
+_IdList = Annotated[
+    Optional[Path],
+    typer.Option("--list", help="Only these ids (e.g. train.txt; looked up in ImageSets/Segmentation too)."),
+]
+
+
 def _version_callback(value: bool) -> None:
     if value:
         from . import __version__
@@ -150,10 +169,7 @@ def json2voc_cmd(
             help="Convert the other files when one fails; list the failures, exit 1.",
         ),
     ] = False,
-    workers: Annotated[
-        Optional[int],
-        typer.Option("--workers", "-j", min=0, help="Processes to use (default / 0: all CPUs)."),
-    ] = None,
+    workers: _Workers = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Convert a folder of labelme JSON files into a PASCAL-VOC segmentation dataset."""
@@ -243,7 +259,6 @@ def _print_json2voc_summary(report: Any) -> None:
 
 # --------------------------------------------------------------------------- masks, split, weights
 
-_WORKERS_HELP = "Processes to use: 0 = all CPUs, 1 = this process only."
 
 
 class _Bar:
@@ -377,7 +392,7 @@ def rgb2index_cmd(
             "or 'ignore' (write 255 and report the counts).",
         ),
     ] = "error",
-    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+    workers: _Workers = 0,
 ) -> None:
     """Convert colour masks to VOC index PNGs (P mode, VOC palette), one pass per image."""
     from .masks import UNKNOWN_MODES, rgb2index_files
@@ -422,7 +437,7 @@ def index2rgb_cmd(
         Optional[Path],
         typer.Option("--names", exists=True, dir_okay=False, help="class_names.txt for the legend (default: the one beside IN's folder, if any)."),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+    workers: _Workers = 0,
 ) -> None:
     """Colour index PNGs with the VOC palette, or overlay them on their photos."""
     from .masks import index2rgb_files
@@ -453,7 +468,7 @@ def split_cmd(
         typer.Option("--stratify", help="Balance class presence across splits (iterative stratification)."),
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing split lists.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+    workers: _Workers = 0,
 ) -> None:
     """Write ImageSets/Segmentation/{train,val,test,trainval}.txt for a VOC dataset."""
     from .splits import split_dataset
@@ -481,11 +496,8 @@ def split_cmd(
 
 @app.command("weights")
 def weights_cmd(
-    dataset: Annotated[Path, typer.Argument(metavar="DATASET|LABEL_DIR", help="VOC dataset folder, or a folder of label PNGs.")],
-    list_file: Annotated[
-        Optional[Path],
-        typer.Option("--list", help="Only these ids (e.g. train.txt; looked up in ImageSets/Segmentation too)."),
-    ] = None,
+    dataset: _DatasetOrLabels,
+    list_file: _IdList = None,
     num_classes: Annotated[
         Optional[int],
         typer.Option("--num-classes", min=1, max=255, help="Number of classes (default: lines of class_names.txt)."),
@@ -503,7 +515,7 @@ def weights_cmd(
         bool,
         typer.Option("--ignore-out-of-range", help="Leave label values >= N (other than 255) out instead of failing."),
     ] = False,
-    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+    workers: _Workers = 0,
 ) -> None:
     """Class-balancing loss weights from the pixel counts of the label PNGs."""
     import json
@@ -641,7 +653,7 @@ def check_cmd(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (for CI).")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+    workers: _Workers = 0,
 ) -> None:
     """Check a VOC dataset: missing files, split leaks, colour masks, bad values, sizes. Exit 1 on errors."""
     from .check import check_dataset
@@ -712,11 +724,8 @@ _SHOWN_SIZES = 5
 
 @app.command("stats")
 def stats_cmd(
-    dataset: Annotated[Path, typer.Argument(metavar="DATASET|LABEL_DIR", help="VOC dataset folder, or a folder of label PNGs.")],
-    list_file: Annotated[
-        Optional[Path],
-        typer.Option("--list", help="Only these ids (e.g. train.txt; looked up in ImageSets/Segmentation too)."),
-    ] = None,
+    dataset: _DatasetOrLabels,
+    list_file: _IdList = None,
     num_classes: Annotated[
         Optional[int],
         typer.Option(
@@ -730,7 +739,7 @@ def stats_cmd(
     ] = None,
     log: Annotated[bool, typer.Option("--log", help="Log-scale bars in --plot (rare classes stay visible).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=0, help=_WORKERS_HELP)] = 0,
+    workers: _Workers = 0,
 ) -> None:
     """Per-class pixels, share and images, and the label sizes, of a dataset."""
     from .stats import dataset_stats
@@ -869,9 +878,7 @@ def eval_cmd(
             "--plot", dir_okay=False, help="Write a row-normalised confusion-matrix heatmap (PNG)."
         ),
     ] = None,
-    workers: Annotated[
-        int, typer.Option("--workers", "-j", min=0, help="Worker processes (0 = one per CPU).")
-    ] = 1,
+    workers: _Workers = 0,
 ) -> None:
     """Score predicted label PNGs against ground truth: PA, class accuracy, IoU, mIoU, FWIoU."""
     import csv
