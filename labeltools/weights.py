@@ -30,7 +30,7 @@ __all__ = [
     "ClassCounts",
     "ClassWeights",
     "DatasetWeights",
-    "LabelSet",
+    "LabelFiles",
     "OutOfRange",
     "PixelHistogram",
     "class_weights",
@@ -316,7 +316,7 @@ MAX_LISTED_FILES = 3
 
 
 @dataclass(frozen=True)
-class LabelSet:
+class LabelFiles:
     """The label PNGs of a dataset (or a plain folder of labels), in a fixed order.
 
     ``root`` is the dataset root (the folder holding ``SegmentationClass``, or the
@@ -340,7 +340,7 @@ def _listed_labels(list_file: Path, label_dir: Path) -> tuple[Path, ...]:
     return tuple(paths)
 
 
-def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] | None = None) -> LabelSet:
+def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] | None = None) -> LabelFiles:
     """The label PNGs of a VOC dataset root or of a label folder.
 
     ``list_file`` (e.g. ``train.txt``) restricts them to the listed ids; a relative
@@ -366,7 +366,7 @@ def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] 
     names = None
     if (root / CLASS_NAMES_FILE).is_file():
         names = class_names_by_index(root / CLASS_NAMES_FILE)
-    return LabelSet(root, label_dir, paths, names)
+    return LabelFiles(root, label_dir, paths, names)
 
 
 def _out_of_range_message(counts: ClassCounts, ignore_index: int) -> str:
@@ -389,7 +389,7 @@ def _out_of_range_message(counts: ClassCounts, ignore_index: int) -> str:
 class DatasetWeights:
     """:func:`dataset_weights`' result: the labels used and their class weights."""
 
-    labels: LabelSet
+    labels: LabelFiles
     weights: ClassWeights
 
 
