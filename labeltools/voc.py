@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .classnames import read_class_names
@@ -25,7 +26,9 @@ __all__ = [
     "IMAGE_DIR",
     "LIST_DIR",
     "OBJECT_DIR",
+    "LabelFiles",
     "class_names_by_index",
+    "find_labels",
     "read_id_lines",
     "read_id_list",
 ]
@@ -94,3 +97,57 @@ def class_names_by_index(path: PathLike) -> tuple[str, ...]:
     """
     names = read_class_names(path)
     return names[1:] if names[0] == IGNORE_NAME else names
+
+
+@dataclass(frozen=True)
+class LabelFiles:
+    """The label PNGs of a dataset (or a plain folder of labels), in a fixed order.
+
+    ``root`` is the dataset root (the folder holding ``SegmentationClass``, or the
+    label folder itself when it is not called that); ``class_names`` come from
+    ``root/class_names.txt`` when it exists (labelme's ``__ignore__`` left out).
+    """
+
+    root: Path
+    label_dir: Path
+    paths: tuple[Path, ...]
+    class_names: tuple[str, ...] | None
+
+
+def _listed_labels(list_file: Path, label_dir: Path) -> tuple[Path, ...]:
+    paths = []
+    for lineno, item in read_id_lines(list_file):
+        label = label_dir / f"{item}.png"
+        if not label.is_file():
+            raise DatasetError(f"{list_file}: line {lineno}: id {item!r} has no label {label}")
+        paths.append(label)
+    return tuple(paths)
+
+
+def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] | None = None) -> LabelFiles:
+    """The label PNGs of a VOC dataset root or of a label folder.
+
+    ``list_file`` (e.g. ``train.txt``) restricts them to the listed ids; a relative
+    name that does not exist as given is looked up in ``ImageSets/Segmentation``.
+    """
+    p = Path(path)
+    if not p.is_dir():
+        raise DatasetError(f"{p}: expected a VOC dataset folder or a folder of label PNGs")
+    if (p / CLASS_DIR).is_dir():
+        root, label_dir = p, p / CLASS_DIR
+    else:
+        label_dir = p
+        root = p.parent if p.name == CLASS_DIR else p
+    if list_file is not None:
+        lf = Path(list_file)
+        if not lf.exists() and not lf.is_absolute():
+            lf = root / LIST_DIR / lf
+        paths = _listed_labels(lf, label_dir)
+    else:
+        paths = tuple(sorted(q for q in label_dir.glob("*.png") if q.is_file()))
+        if not paths:
+            raise DatasetError(f"{label_dir}: no label PNGs in this folder")
+    names = None
+    if (root / CLASS_NAMES_FILE).is_file():
+        names = class_names_by_index(root / CLASS_NAMES_FILE)
+    return LabelFiles(root, label_dir, paths, names)

@@ -17,27 +17,19 @@ import numpy as np
 
 from .constants import IGNORE_INDEX
 from .errors import DatasetError
-from .voc import (
-    CLASS_DIR,
-    CLASS_NAMES_FILE,
-    LIST_DIR,
-    class_names_by_index,
-    read_id_lines,
-)
+from .voc import CLASS_NAMES_FILE, LabelFiles, find_labels
 
 __all__ = [
     "METHODS",
     "ClassCounts",
     "ClassWeights",
     "DatasetWeights",
-    "LabelFiles",
     "OutOfRange",
     "PixelHistogram",
     "class_weights",
     "count_pixels",
     "counts_to_json",
     "dataset_weights",
-    "find_labels",
     "label_value_counts",
     "pixel_histogram",
     "save_weights",
@@ -313,60 +305,6 @@ def class_weights(counts: ClassCounts, method: str = "enet") -> ClassWeights:
 
 #: How many files an out-of-range message names per value.
 MAX_LISTED_FILES = 3
-
-
-@dataclass(frozen=True)
-class LabelFiles:
-    """The label PNGs of a dataset (or a plain folder of labels), in a fixed order.
-
-    ``root`` is the dataset root (the folder holding ``SegmentationClass``, or the
-    label folder itself when it is not called that); ``class_names`` come from
-    ``root/class_names.txt`` when it exists (labelme's ``__ignore__`` left out).
-    """
-
-    root: Path
-    label_dir: Path
-    paths: tuple[Path, ...]
-    class_names: tuple[str, ...] | None
-
-
-def _listed_labels(list_file: Path, label_dir: Path) -> tuple[Path, ...]:
-    paths = []
-    for lineno, item in read_id_lines(list_file):
-        label = label_dir / f"{item}.png"
-        if not label.is_file():
-            raise DatasetError(f"{list_file}: line {lineno}: id {item!r} has no label {label}")
-        paths.append(label)
-    return tuple(paths)
-
-
-def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] | None = None) -> LabelFiles:
-    """The label PNGs of a VOC dataset root or of a label folder.
-
-    ``list_file`` (e.g. ``train.txt``) restricts them to the listed ids; a relative
-    name that does not exist as given is looked up in ``ImageSets/Segmentation``.
-    """
-    p = Path(path)
-    if not p.is_dir():
-        raise DatasetError(f"{p}: expected a VOC dataset folder or a folder of label PNGs")
-    if (p / CLASS_DIR).is_dir():
-        root, label_dir = p, p / CLASS_DIR
-    else:
-        label_dir = p
-        root = p.parent if p.name == CLASS_DIR else p
-    if list_file is not None:
-        lf = Path(list_file)
-        if not lf.exists() and not lf.is_absolute():
-            lf = root / LIST_DIR / lf
-        paths = _listed_labels(lf, label_dir)
-    else:
-        paths = tuple(sorted(q for q in label_dir.glob("*.png") if q.is_file()))
-        if not paths:
-            raise DatasetError(f"{label_dir}: no label PNGs in this folder")
-    names = None
-    if (root / CLASS_NAMES_FILE).is_file():
-        names = class_names_by_index(root / CLASS_NAMES_FILE)
-    return LabelFiles(root, label_dir, paths, names)
 
 
 def _out_of_range_message(counts: ClassCounts, ignore_index: int) -> str:

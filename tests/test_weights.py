@@ -14,7 +14,8 @@ from labeltools import (
     dataset_weights,
     lblsave,
 )
-from labeltools.weights import find_labels, pixel_histogram, save_weights
+from labeltools.voc import find_labels
+from labeltools.weights import pixel_histogram, save_weights
 
 
 def _write(tmp_path: Path, name: str, arr) -> Path:
