@@ -62,3 +62,28 @@ def test_quick_start_runs_as_written(tmp_path):
         out = result.stdout.splitlines()
         for line in expected:
             assert line in out, (command, line, out)
+
+
+def test_python_api_example_runs(tmp_path, monkeypatch):
+    import shutil
+
+    import numpy as np
+
+    import labeltools
+
+    from .conftest import SAMPLE_DATA
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"<!-- api-example -->\n```python\n(.*?)```", readme, re.S).group(1)
+    shutil.copytree(SAMPLE_DATA, tmp_path / "sample_data")
+    monkeypatch.chdir(tmp_path)
+    scope = {"labeltools": labeltools}
+    exec(compile(code, "README.md", "exec"), scope)
+    # The values the comments promise:
+    assert (scope["report"].written, scope["report"].skipped) == (5, 0)
+    assert scope["w"].weights.weights.shape == (7,)
+    assert scope["w"].weights.weights.dtype == np.float64
+    assert scope["result"].metrics.mean_iou == 1.0
+    assert scope["result"].confusion.counts.dtype == np.uint64
+    assert (tmp_path / "out" / "park_002.xlsx").is_file()
+    assert labeltools.check_dataset(tmp_path / "out" / "api").ok
