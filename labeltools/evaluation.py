@@ -28,10 +28,10 @@ from .metrics import (
     check_prediction_range,
 )
 from .voc import (
-    CLASS_DIR,
     CLASS_NAMES_FILE,
     LIST_DIR,
     class_names_by_index,
+    label_folder,
     read_id_list,
 )
 
@@ -165,12 +165,11 @@ def _resolve_gt(gt: Path) -> tuple[Path, Path | None, Path | None]:
         raise DatasetError(
             f"{gt}: expected a folder of label PNGs or a VOC dataset root, found {found}"
         )
-    if (gt / CLASS_DIR).is_dir():
-        return gt / CLASS_DIR, gt / VAL_LIST, gt / CLASS_NAMES_FILE
-    if gt.name == CLASS_DIR:
-        # The SegmentationClass folder of a dataset: its names file is one level up.
-        return gt, None, gt.parent / CLASS_NAMES_FILE
-    return gt, None, None
+    label_dir, root = label_folder(gt)
+    if label_dir == gt == root:  # a plain folder of PNGs: no lists, no names
+        return gt, None, None
+    # A dataset root scores its val.txt; its SegmentationClass folder every PNG in it.
+    return label_dir, (root / VAL_LIST if root == gt else None), root / CLASS_NAMES_FILE
 
 
 def _resolve_classes(

@@ -29,6 +29,7 @@ __all__ = [
     "LabelFiles",
     "class_names_by_index",
     "find_labels",
+    "label_folder",
     "read_id_lines",
     "read_id_list",
 ]
@@ -124,6 +125,17 @@ def _listed_labels(list_file: Path, label_dir: Path) -> tuple[Path, ...]:
     return tuple(paths)
 
 
+def label_folder(path: Path) -> tuple[Path, Path]:
+    """``(label folder, dataset root)`` for a VOC root, its ``SegmentationClass/`` or any folder.
+
+    A root holding ``SegmentationClass/`` gives that folder; a folder named
+    ``SegmentationClass`` has its parent as root; any other folder is its own root.
+    """
+    if (path / CLASS_DIR).is_dir():
+        return path / CLASS_DIR, path
+    return path, (path.parent if path.name == CLASS_DIR else path)
+
+
 def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] | None = None) -> LabelFiles:
     """The label PNGs of a VOC dataset root or of a label folder.
 
@@ -133,11 +145,7 @@ def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] 
     p = Path(path)
     if not p.is_dir():
         raise DatasetError(f"{p}: expected a VOC dataset folder or a folder of label PNGs")
-    if (p / CLASS_DIR).is_dir():
-        root, label_dir = p, p / CLASS_DIR
-    else:
-        label_dir = p
-        root = p.parent if p.name == CLASS_DIR else p
+    label_dir, root = label_folder(p)
     if list_file is not None:
         lf = Path(list_file)
         if not lf.exists() and not lf.is_absolute():
