@@ -59,14 +59,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "metrics": ("ConfusionMatrix", "SegmentationMetrics"),
     "palettes": ("Palette", "read_palette", "voc_palette"),
-    "pngio": (
-        "exif_orientation",
-        "is_voc_palette",
-        "lblread",
-        "lblsave",
-        "open_image",
-        "read_image",
-    ),
+    "io.images": ("exif_orientation", "is_voc_palette", "open_image", "read_image"),
+    "io.labelpng": ("lblread", "lblsave"),
     "splits": (
         "Split",
         "SplitBalance",
@@ -140,14 +134,8 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     )
     from .metrics import ConfusionMatrix, SegmentationMetrics
     from .palettes import Palette, read_palette, voc_palette
-    from .pngio import (
-        exif_orientation,
-        is_voc_palette,
-        lblread,
-        lblsave,
-        open_image,
-        read_image,
-    )
+    from .io.images import exif_orientation, is_voc_palette, open_image, read_image
+    from .io.labelpng import lblread, lblsave
     from .splits import (
         Split,
         SplitBalance,

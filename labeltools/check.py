@@ -172,7 +172,7 @@ def _truncated(path: str, fmt: str | None) -> bool:
 
 def _image_size(path: str) -> tuple[tuple[int, int] | None, str]:
     """The upright (width, height) of an image from its header, or None and why not."""
-    from .pngio import exif_orientation, open_header
+    from .io.images import exif_orientation, open_header
 
     try:
         with open_header(path) as img:
@@ -195,7 +195,7 @@ def _reason(exc: Exception, path: str) -> str:
 
 def _check_one(item: _Item, num_classes: int | None) -> _Findings:
     """Everything that needs a file read, for one id: headers first, pixels last."""
-    from .pngio import is_voc_palette, open_header
+    from .io.images import is_voc_palette, open_header
 
     found: list[tuple[str, str]] = []
     image_size: tuple[int, int] | None = None

@@ -520,7 +520,7 @@ def weights_cmd(
     """Class-balancing loss weights from the pixel counts of the label PNGs."""
     import json
 
-    from ._files import atomic_write_text
+    from .io.files import atomic_write_text
     from .weights import METHODS, counts_to_json, dataset_weights, save_weights
 
     if method not in METHODS:
@@ -749,7 +749,7 @@ def stats_cmd(
             dataset, list_file=list_file, num_classes=num_classes, workers=workers, progress=bar
         )
     if plot is not None:
-        from ._files import atomic_path
+        from .io.files import atomic_path
         from .viz import class_share_chart
 
         scale = ", log scale" if log else ""
@@ -889,7 +889,7 @@ def eval_cmd(
     from rich.table import Table
     from rich.text import Text
 
-    from ._files import atomic_path, atomic_write_text
+    from .io.files import atomic_path, atomic_write_text
     from .evaluation import evaluate
 
     with _Bar("eval") as bar:
@@ -971,7 +971,7 @@ def colormap_cmd(
     ] = None,
 ) -> None:
     """Draw the VOC palette as a legend image: swatch, index and class name."""
-    from ._files import atomic_path
+    from .io.files import atomic_path
     from .viz import palette_legend
     from .voc import class_names_by_index
 

@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from .constants import IGNORE_INDEX
 from .errors import ImageReadError, LabelmeFormatError, LabelValueError
+from .io.labelpng import lblsave as _lblsave
 from .labelme import (
     LINE_WIDTH,
     POINT_COUNTS,
@@ -36,7 +37,6 @@ from .labelme import (
     _draw_shape,
 )
 from .labelme import shapes_to_label as _shapes_to_label
-from .pngio import lblsave as _lblsave
 
 __all__ = ["img_b64_to_arr", "label_colormap", "lblsave", "shape_to_mask", "shapes_to_label"]
 

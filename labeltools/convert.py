@@ -40,8 +40,6 @@ import numpy as np
 from PIL import Image
 
 from . import errors
-from ._files import TMP_PREFIX, atomic_path, atomic_write_bytes, atomic_write_text
-from ._pngfast import write_label
 from .classnames import read_class_names
 from .colormap import label_colormap
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
@@ -54,6 +52,8 @@ from .errors import (
     LabelValueError,
     OutputError,
 )
+from .io.files import TMP_PREFIX, atomic_path, atomic_write_bytes, atomic_write_text
+from .io.labelpng import FAST_LABEL_PNG, write_label
 from .labelme import (
     MAX_INDEX_INSTANCES,
     Annotation,
@@ -69,7 +69,6 @@ from .labelme import (
     read_labelme,
     shapes_to_label,
 )
-from .pngio import FAST_LABEL_PNG
 
 if TYPE_CHECKING:
     from .splits import Split

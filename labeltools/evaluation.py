@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from . import engine
-from ._pngfast import read_label
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, EvaluationError, LabelNameError
+from .io.labelpng import read_label
 from .metrics import (
     ABSENT_POLICIES,
     Absent,

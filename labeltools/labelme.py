@@ -34,7 +34,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from .errors import ImageReadError, LabelmeFormatError, LabelNameError
-from .pngio import exif_orientation, open_image
+from .io.images import exif_orientation, open_image
 
 __all__ = [
     "SHAPE_TYPES",

@@ -313,8 +313,8 @@ def _image_keys(img: Image.Image) -> np.ndarray:
 def _convert_one(
     pair: tuple[Path, Path], palette: Palette, explicit: bool, unknown: str
 ) -> MaskReport:
-    from ._pngfast import write_label
-    from .pngio import is_voc_palette, open_header
+    from .io.labelpng import write_label
+    from .io.images import is_voc_palette, open_header
 
     src, dst = pair
     with open_header(src) as img:
@@ -417,8 +417,9 @@ def _colourise_one(
 ) -> str:
     from PIL import Image
 
-    from ._files import atomic_path
-    from .pngio import lblread, open_image
+    from .io.files import atomic_path
+    from .io.images import open_image
+    from .io.labelpng import lblread
     from .viz import label_overlay
 
     src, dst = pair

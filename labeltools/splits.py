@@ -308,7 +308,7 @@ def split_dataset(
     ``test.txt`` that the new split does not have is removed. Lists are written
     atomically, one sorted id per line.
     """
-    from ._files import atomic_write_text
+    from .io.files import atomic_write_text
     from .engine import run
     from .errors import OutputError
     from .voc import CLASS_DIR, LIST_DIR

@@ -76,7 +76,7 @@ class DatasetStats:
 
 
 def _label_size(path: str) -> tuple[int, int]:
-    from .pngio import open_header
+    from .io.images import open_header
 
     try:
         with open_header(path) as img:

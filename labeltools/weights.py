@@ -64,7 +64,7 @@ def pixel_histogram(
     lbl = np.asarray(lbl)
     if lbl.dtype != np.uint8:
         raise ValueError(f"pixel_histogram: expected a uint8 label array, got {lbl.dtype}")
-    from ._pngfast import value_counts
+    from .io.labelpng import value_counts
 
     return _split_histogram(value_counts(lbl.ravel()), num_classes, ignore_index)
 
@@ -147,16 +147,17 @@ def label_value_counts(path: str | os.PathLike[str]) -> np.ndarray:
     The usual label PNG (8-bit P or L, unfiltered rows, as ``lblsave`` writes) is
     inflated with zlib and its runs counted, without Pillow. Other P and L images are
     counted by Pillow while decoding, without building an array; anything else goes
-    through :func:`~labeltools.pngio.lblread`, which reads "1" images and refuses
+    through :func:`~labeltools.io.labelpng.read_label`, which reads "1" images and refuses
     colour masks.
     """
-    from ._pngfast import read_label_counts
+    from .io.labelpng import read_label_counts
 
     fast = read_label_counts(path)
     if fast is not None:
         return fast
     from .errors import ImageReadError
-    from .pngio import lblread, open_header
+    from .io.images import open_header
+    from .io.labelpng import lblread
 
     with open_header(path) as img:
         if img.mode in ("P", "L"):
@@ -369,7 +370,7 @@ def dataset_weights(
 
 def save_weights(path: str | os.PathLike[str], weights: np.ndarray) -> Path:
     """Write float64 weights as ``.npy`` atomically (``np.load`` gives them back as saved)."""
-    from ._files import atomic_path
+    from .io.files import atomic_path
 
     target = Path(path)
     with atomic_path(target, suffix=".npy") as tmp, open(tmp, "wb") as f:

@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from ._files import atomic_path, atomic_write_text
 from ._xlsxwrite import Style, Workbook
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import LabelImageError, LabelValueError
-from .pngio import is_voc_palette, open_header
+from .io.files import atomic_path, atomic_write_text
+from .io.images import is_voc_palette, open_header
 from .viz import contrast_color
 from .voc import CLASS_NAMES_FILE, class_names_by_index
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from labeltools.check import KINDS, check_dataset
 from labeltools.cli import app
 from labeltools.errors import DatasetError
-from labeltools.pngio import lblsave
+from labeltools import lblsave
 
 from .conftest import run_cli
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from labeltools.cli import app
 from labeltools.errors import DatasetError
-from labeltools.pngio import lblsave
+from labeltools import lblsave
 from labeltools.stats import dataset_stats
 from labeltools.viz import class_share_chart
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from labeltools import xlsx
 from labeltools.cli import app
 from labeltools.errors import LabelValueError
-from labeltools.pngio import lblsave
+from labeltools import lblsave
 from labeltools.xlsx import dump_csv, dump_xlsx, parse_box
 
 from .conftest import run_cli

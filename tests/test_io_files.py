@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from labeltools._files import TMP_PREFIX, atomic_path, atomic_write_bytes, atomic_write_text
+from labeltools.io.files import TMP_PREFIX, atomic_path, atomic_write_bytes, atomic_write_text
 
 
 def test_atomic_write_bytes_writes_and_replaces(tmp_path):
