@@ -195,6 +195,7 @@ def _reason(exc: Exception, path: str) -> str:
 
 def _check_one(item: _Item, num_classes: int | None) -> _Findings:
     """Everything that needs a file read, for one id: headers first, pixels last."""
+    from .io.errors import pillow_errors
     from .io.images import is_voc_palette, open_header
 
     found: list[tuple[str, str]] = []
@@ -221,15 +222,17 @@ def _check_one(item: _Item, num_classes: int | None) -> _Findings:
                 found.append(("unreadable_label", f"truncated ({fmt} end marker missing)"))
                 return _Findings(item.id, tuple(found))
             try:
-                # Pillow decodes the pixels to hand out the palette, so this is in here too.
-                if mode == "L":
-                    found.append(("grey_label", ""))
-                elif not is_voc_palette(img):
-                    found.append(("non_voc_palette", ""))
-                # Which values occur is all we need: Pillow's histogram, no array.
-                hist = img.histogram()
-            except OSError as exc:
-                found.append(("unreadable_label", f"cannot decode: {exc}"))
+                with pillow_errors(item.label, "pixels"):
+                    # Pillow decodes the pixels to hand out the palette, so this is in here too.
+                    if mode == "L":
+                        found.append(("grey_label", ""))
+                    elif not is_voc_palette(img):
+                        found.append(("non_voc_palette", ""))
+                    # Which values occur is all we need: Pillow's histogram, no array.
+                    hist = img.histogram()
+            except ImageReadError as exc:
+                # A finding, not an error: the report's own wording, Pillow's reason.
+                found.append(("unreadable_label", f"cannot decode: {exc.__cause__}"))
                 return _Findings(item.id, tuple(found))
     except ImageReadError as exc:
         found.append(("unreadable_label", _reason(exc, item.label)))

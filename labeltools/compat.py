@@ -22,10 +22,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, ImageDraw
 
 from .constants import IGNORE_INDEX
 from .errors import ImageReadError, LabelmeFormatError, LabelValueError
+from .io.errors import pillow_errors
 from .io.labelpng import lblsave as _lblsave
 from .labelme import (
     LINE_WIDTH,
@@ -87,11 +88,9 @@ def img_b64_to_arr(img_b64: str | bytes) -> np.ndarray:
         raw = base64.b64decode(img_b64, validate=False)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise ImageReadError(f"img_b64_to_arr: not valid base64 ({exc})") from None
-    try:
+    with pillow_errors("img_b64_to_arr", "data", what="the base64 data"):
         with Image.open(io.BytesIO(raw)) as img:
             return np.array(img)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ImageReadError("img_b64_to_arr: the base64 data is not a readable image") from None
 
 
 def shape_to_mask(

@@ -313,33 +313,31 @@ def _image_keys(img: Image.Image) -> np.ndarray:
 def _convert_one(
     pair: tuple[Path, Path], palette: Palette, explicit: bool, unknown: str
 ) -> MaskReport:
-    from .io.labelpng import write_label
+    from .io.errors import pillow_errors
     from .io.images import is_voc_palette, open_header
+    from .io.labelpng import write_label
 
     src, dst = pair
-    with open_header(src) as img:
+    with open_header(src) as img, pillow_errors(src, "pixels"):
         mode = img.mode
-        try:
-            if mode == "P":
-                index = np.array(img, dtype=np.uint8)
-                note = "" if is_voc_palette(img) else "P input with a non-VOC palette: indices kept"
-                write_label(dst, index)
-                return MaskReport(str(src), str(dst), mode, note=note)
-            if mode in _FOUR_BYTE_RAWMODE:
-                key = _image_keys(img)
-            elif mode in ("L", "LA", "1"):
-                if not explicit:
-                    raise PaletteError(
-                        f"{src}: a grey ({mode}) image holds values, not colours: if they are "
-                        f"class indices use the file as it is; to map grey colours (v,v,v) to "
-                        f"classes pass a palette"
-                    )
-                grey = np.asarray(img.convert("L"))
-                key = pack_rgb(grey, grey, grey)
-            else:
-                raise PaletteError(f"{src}: expected an RGB, RGBA, P or L mask, found mode {mode}")
-        except OSError as exc:
-            raise ImageReadError(f"{src}: cannot decode image: {exc}") from exc
+        if mode == "P":
+            index = np.array(img, dtype=np.uint8)
+            note = "" if is_voc_palette(img) else "P input with a non-VOC palette: indices kept"
+            write_label(dst, index)
+            return MaskReport(str(src), str(dst), mode, note=note)
+        if mode in _FOUR_BYTE_RAWMODE:
+            key = _image_keys(img)
+        elif mode in ("L", "LA", "1"):
+            if not explicit:
+                raise PaletteError(
+                    f"{src}: a grey ({mode}) image holds values, not colours: if they are "
+                    f"class indices use the file as it is; to map grey colours (v,v,v) to "
+                    f"classes pass a palette"
+                )
+            grey = np.asarray(img.convert("L"))
+            key = pack_rgb(grey, grey, grey)
+        else:
+            raise PaletteError(f"{src}: expected an RGB, RGBA, P or L mask, found mode {mode}")
     match = _match_keys(key, palette, scratch=True)
     if match.unknown and unknown == "error":
         return MaskReport(

@@ -155,16 +155,14 @@ def label_value_counts(path: str | os.PathLike[str]) -> np.ndarray:
     fast = read_label_counts(path)
     if fast is not None:
         return fast
-    from .errors import ImageReadError
+    from .io.errors import pillow_errors
     from .io.images import open_header
     from .io.labelpng import lblread
 
     with open_header(path) as img:
         if img.mode in ("P", "L"):
-            try:
+            with pillow_errors(path, "pixels"):
                 return np.asarray(img.histogram(), dtype=np.int64)
-            except OSError as exc:
-                raise ImageReadError(f"{path}: cannot decode image: {exc}") from exc
     return np.bincount(lblread(path).ravel(), minlength=256).astype(np.int64)
 
 

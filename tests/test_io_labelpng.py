@@ -400,3 +400,50 @@ def test_lblread_cut_inside_header(tmp_path):
     out.write_bytes(out.read_bytes()[:20])
     with pytest.raises(ImageReadError, match=r"a\.png: cannot read image header: Truncated File Read$"):
         lblread(out)
+
+
+# ----------------------------------------------------------------- the one pair
+
+
+def test_lblread_is_read_label_and_writable(tmp_path):
+    path = lblsave(tmp_path / "a.png", labels())
+    fast = read_label(path)
+    assert not fast.flags.writeable  # the fast path's view of the inflated rows
+    ours = lblread(path)
+    assert ours.flags.writeable and ours.flags.c_contiguous and ours.dtype == np.uint8
+    assert np.array_equal(ours, fast)
+
+
+def test_write_label_takes_what_lblsave_takes(tmp_path):
+    from labeltools.io.labelpng import write_label
+
+    lbl = np.array([[-1, 0], [3, 254]], dtype=np.int32)
+    path = write_label(tmp_path / "a.png", lbl)
+    assert lblread(path).tolist() == [[255, 0], [3, 254]]
+    with pytest.raises(LabelValueError, match=r"b\.png: int32 label values must be in \[-1, 254\]"):
+        write_label(tmp_path / "b.png", np.array([[300]], np.int32))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+def test_lblsave_fast_settings_are_write_label(tmp_path):
+    from labeltools.io.labelpng import FAST_LABEL_PNG, encode_label
+
+    lbl = labels()
+    path = lblsave(tmp_path / "a.png", lbl, **FAST_LABEL_PNG)
+    assert path.read_bytes() == encode_label(lbl)
+
+
+@pytest.mark.skipif(
+    Image.core.zlib_version != zlib.ZLIB_RUNTIME_VERSION,
+    reason="Pillow and Python link different zlib builds: same pixels, other bytes",
+)
+def test_encode_label_bytes_equal_pillow_on_wide_labels(tmp_path):
+    # Wider than 16384 pixels, Pillow's encoder buffer (and so its IDAT chunk) is 4 bytes
+    # per pixel of a row, not 64 KiB.
+    from labeltools.io.labelpng import encode_label
+
+    lbl = np.random.default_rng(5).integers(0, 256, (6, 20000)).astype(np.uint8)
+    img = Image.fromarray(lbl)
+    img.putpalette(label_colormap(256).tobytes())
+    img.save(tmp_path / "pillow.png", format="PNG", compress_type=zlib.Z_RLE)
+    assert encode_label(lbl) == (tmp_path / "pillow.png").read_bytes()
