@@ -26,6 +26,7 @@ from typing import Any
 
 from .constants import BACKGROUND_INDEX, IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, ImageReadError
+from .io.files import label_stems
 from .voc import (
     CLASS_DIR,
     CLASS_NAMES_FILE,
@@ -339,7 +340,7 @@ def check_dataset(
         )
     n_classes, source = _num_classes(base, num_classes)
     images = _files_by_stem(base / IMAGE_DIR, IMAGE_SUFFIXES)
-    labels = _files_by_stem(base / CLASS_DIR, (".png",))
+    labels = label_stems(base / CLASS_DIR)
 
     # kind -> id -> detail; file-name and list checks first, then the per-id reads.
     found: dict[str, dict[str, str]] = defaultdict(dict)

@@ -19,6 +19,7 @@ from typing import Any
 from . import engine
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, EvaluationError, LabelNameError
+from .io.files import label_stems
 from .io.labelpng import read_label
 from .metrics import (
     ABSENT_POLICIES,
@@ -41,7 +42,6 @@ PathLike = str | os.PathLike[str]
 
 #: The list json2voc and VOC score by default, relative to the dataset root.
 VAL_LIST = LIST_DIR / "val.txt"
-LABEL_SUFFIX = ".png"
 #: How many image ids a warning names before it says "and N more".
 _MAX_IDS_IN_WARNING = 10
 
@@ -130,11 +130,14 @@ def _json_float(value: float) -> float | None:
 
 
 def _score_image(
-    image_id: str, *, gt_dir: str, pred_dir: str, num_classes: int, ignore_index: int | None
+    files: tuple[str, str, str], *, num_classes: int, ignore_index: int | None
 ) -> ConfusionMatrix:
-    """One decode of each PNG, one histogram: everything the per-image step may cost."""
-    gt = read_label(os.path.join(gt_dir, image_id + LABEL_SUFFIX))
-    pred_path = os.path.join(pred_dir, image_id + LABEL_SUFFIX)
+    """One decode of each PNG, one histogram: everything the per-image step may cost.
+
+    ``files`` is ``(image id, ground-truth PNG, predicted PNG)``.
+    """
+    image_id, gt_path, pred_path = files
+    gt = read_label(gt_path)
     pred = read_label(pred_path)
     if gt.shape != pred.shape:
         # VOCevalseg's order (values, then size) and wording, plus the file.
@@ -147,15 +150,6 @@ def _score_image(
     return ConfusionMatrix.from_labels(
         gt, pred, num_classes, ignore_index=ignore_index, image_id=image_id
     )
-
-
-def _png_stems(folder: Path) -> set[str]:
-    with os.scandir(folder) as it:
-        return {
-            e.name[: -len(LABEL_SUFFIX)]
-            for e in it
-            if e.name.endswith(LABEL_SUFFIX) and e.is_file()
-        }
 
 
 def _resolve_gt(gt: Path) -> tuple[Path, Path | None, Path | None]:
@@ -256,7 +250,7 @@ def evaluate(
             f"{pred_path}: expected a folder of predicted label PNGs, found {found}"
         )
 
-    gt_stems = _png_stems(gt_dir)
+    gt_stems = label_stems(gt_dir)
     if isinstance(ids, (str, os.PathLike)):
         id_list = read_id_list(ids)
     elif ids is not None:
@@ -283,7 +277,7 @@ def evaluate(
             f"{gt_dir}: no ground truth for {len(missing_gt)} of {len(id_list)} ids: "
             + ", ".join(missing_gt)
         )
-    pred_stems = _png_stems(pred_path)
+    pred_stems = label_stems(pred_path)
     missing = [i for i in id_list if i not in pred_stems]
     if missing:
         raise EvaluationError(
@@ -291,16 +285,11 @@ def evaluate(
             + ", ".join(missing)
         )
 
-    score = functools.partial(
-        _score_image,
-        gt_dir=str(gt_dir),
-        pred_dir=str(pred_path),
-        num_classes=n_classes,
-        ignore_index=ignore_index,
-    )
+    score = functools.partial(_score_image, num_classes=n_classes, ignore_index=ignore_index)
+    files = [(i, str(gt_stems[i]), str(pred_stems[i])) for i in id_list]
     total = ConfusionMatrix.zeros(n_classes)
     out_of_range_ids: list[str] = []
-    results = engine.run(score, id_list, workers=workers, progress=progress)
+    results = engine.run(score, files, workers=workers, progress=progress)
     for image_id, cm in zip(id_list, results, strict=True):
         total = total + cm
         if cm.gt_out_of_range:

@@ -29,6 +29,7 @@ from ._scratch import work_array
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX
 from .errors import ImageReadError, OutputError, PaletteError
+from .io.files import label_files
 from .palettes import (
     _RGB_MASK,
     Palette,
@@ -246,18 +247,14 @@ class Rgb2IndexReport:
         return tuple(r for r in self.files if r.unknown)
 
 
-def _list_pngs(folder: Path) -> list[Path]:
-    # Sorted, so reports and errors come in the same order on every file system.
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".png")
-
-
 def _pairs(inp: Path, out: Path, what: str) -> list[tuple[Path, Path]]:
     if inp.is_dir():
         if out.exists() and not out.is_dir():
             raise OutputError(f"{out}: IN {inp} is a folder, so OUT must be a folder, found a file")
         if out.resolve() == inp.resolve():
             raise OutputError(f"{out}: OUT is the input folder; write the {what} to another folder")
-        files = _list_pngs(inp)
+        # Sorted, so reports and errors come in the same order on every file system.
+        files = label_files(inp)
         if not files:
             raise ImageReadError(f"{inp}: no .png files in this folder")
         out.mkdir(parents=True, exist_ok=True)

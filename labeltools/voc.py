@@ -19,6 +19,7 @@ from pathlib import Path
 from .classnames import read_class_names
 from .constants import IGNORE_NAME
 from .errors import DatasetError
+from .io.files import label_files, label_stems
 
 __all__ = [
     "CLASS_DIR",
@@ -116,11 +117,15 @@ class LabelFiles:
 
 
 def _listed_labels(list_file: Path, label_dir: Path) -> tuple[Path, ...]:
+    lines = read_id_lines(list_file)
+    labels = label_stems(label_dir)
     paths = []
-    for lineno, item in read_id_lines(list_file):
-        label = label_dir / f"{item}.png"
-        if not label.is_file():
-            raise DatasetError(f"{list_file}: line {lineno}: id {item!r} has no label {label}")
+    for lineno, item in lines:
+        label = labels.get(item)
+        if label is None:
+            raise DatasetError(
+                f"{list_file}: line {lineno}: id {item!r} has no label {label_dir / f'{item}.png'}"
+            )
         paths.append(label)
     return tuple(paths)
 
@@ -152,7 +157,7 @@ def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] 
             lf = root / LIST_DIR / lf
         paths = _listed_labels(lf, label_dir)
     else:
-        paths = tuple(sorted(q for q in label_dir.glob("*.png") if q.is_file()))
+        paths = label_files(label_dir)
         if not paths:
             raise DatasetError(f"{label_dir}: no label PNGs in this folder")
     names = None
