@@ -223,7 +223,7 @@ def _check_one(item: _Item, num_classes: int | None) -> _Findings:
                 found.append(("unreadable_label", f"truncated ({fmt} end marker missing)"))
                 return _Findings(item.id, tuple(found))
             try:
-                with pillow_errors(item.label, "pixels"):
+                with pillow_errors(item.label, "pixels", reason="cannot decode: {exc}"):
                     # Pillow decodes the pixels to hand out the palette, so this is in here too.
                     if mode == "L":
                         found.append(("grey_label", ""))
@@ -232,8 +232,7 @@ def _check_one(item: _Item, num_classes: int | None) -> _Findings:
                     # Which values occur is all we need: Pillow's histogram, no array.
                     hist = img.histogram()
             except ImageReadError as exc:
-                # A finding, not an error: the report's own wording, Pillow's reason.
-                found.append(("unreadable_label", f"cannot decode: {exc.__cause__}"))
+                found.append(("unreadable_label", _reason(exc, item.label)))
                 return _Findings(item.id, tuple(found))
     except ImageReadError as exc:
         found.append(("unreadable_label", _reason(exc, item.label)))

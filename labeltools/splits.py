@@ -313,8 +313,8 @@ def split_dataset(
     atomically, one sorted id per line.
     """
     from .engine import run
-    from .io.files import atomic_write_text, label_stems
     from .errors import OutputError
+    from .io.files import atomic_write_text, label_stems
     from .voc import CLASS_DIR, LIST_DIR
 
     base = Path(root)

@@ -157,13 +157,13 @@ def label_value_counts(path: str | os.PathLike[str]) -> np.ndarray:
         return fast
     from .io.errors import pillow_errors
     from .io.images import open_header
-    from .io.labelpng import lblread
+    from .io.labelpng import read_label
 
     with open_header(path) as img:
         if img.mode in ("P", "L"):
             with pillow_errors(path, "pixels"):
                 return np.asarray(img.histogram(), dtype=np.int64)
-    return np.bincount(lblread(path).ravel(), minlength=256).astype(np.int64)
+    return np.bincount(read_label(path).ravel(), minlength=256).astype(np.int64)
 
 
 def _count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:

@@ -80,3 +80,14 @@ def test_unknown_kind():
     with pytest.raises(ValueError, match=r"pillow_errors: kind must be one of \('header', 'pixels', 'data'\), got 'body'"):
         with pillow_errors("a.png", "body"):
             pass
+
+
+def test_reason_replaces_the_wording_not_the_rules():
+    with pytest.raises(LabelImageError) as info:
+        with pillow_errors("{a}.png", "pixels", error=LabelImageError, reason="cut: {exc}"):
+            raise OSError("image file is truncated")
+    assert str(info.value) == "{a}.png: cut: image file is truncated"
+    assert isinstance(info.value.__cause__, OSError)
+    with pytest.raises(ValueError, match="^not ours$"):  # still not translated
+        with pillow_errors("a.png", "pixels", reason="cut: {exc}"):
+            raise ValueError("not ours")
