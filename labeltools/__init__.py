@@ -114,6 +114,8 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         PaletteError,
     )
     from .evaluation import EvalResult, evaluate
+    from .io.images import exif_orientation, is_voc_palette, open_image, read_image
+    from .io.labelpng import lblread, lblsave
     from .labelme import (
         Annotation,
         ImageInfo,
@@ -134,8 +136,6 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     )
     from .metrics import ConfusionMatrix, SegmentationMetrics
     from .palettes import Palette, read_palette, voc_palette
-    from .io.images import exif_orientation, is_voc_palette, open_image, read_image
-    from .io.labelpng import lblread, lblsave
     from .splits import (
         Split,
         SplitBalance,

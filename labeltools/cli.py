@@ -889,8 +889,8 @@ def eval_cmd(
     from rich.table import Table
     from rich.text import Text
 
-    from .io.files import atomic_path, atomic_write_text
     from .evaluation import evaluate
+    from .io.files import atomic_path, atomic_write_text
 
     with _Bar("eval") as bar:
         result = evaluate(

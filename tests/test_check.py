@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from labeltools import lblsave
 from labeltools.check import KINDS, check_dataset
 from labeltools.cli import app
 from labeltools.errors import DatasetError
-from labeltools import lblsave
 
 from .conftest import run_cli
 

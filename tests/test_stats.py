@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from labeltools import lblsave
 from labeltools.cli import app
 from labeltools.errors import DatasetError
-from labeltools import lblsave
 from labeltools.stats import dataset_stats
 from labeltools.viz import class_share_chart
 

@@ -8,10 +8,9 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from labeltools import xlsx
+from labeltools import lblsave, xlsx
 from labeltools.cli import app
 from labeltools.errors import LabelValueError
-from labeltools import lblsave
 from labeltools.xlsx import dump_csv, dump_xlsx, parse_box
 
 from .conftest import run_cli
