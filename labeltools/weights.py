@@ -32,7 +32,9 @@ __all__ = [
     "dataset_weights",
     "label_value_counts",
     "pixel_histogram",
+    "save_dataset_weights",
     "save_weights",
+    "weights_file",
 ]
 
 
@@ -394,3 +396,38 @@ def counts_to_json(result: ClassWeights, class_names: Sequence[str] | None = Non
         "weights": result.weights.tolist(),
         "zero_classes": list(result.zero_classes),
     }
+
+
+#: pytorch-deeplab-xception's name for the weights file: ``<dataset>_classes_weights.npy``.
+WEIGHTS_FILE_SUFFIX = "_classes_weights.npy"
+
+
+def weights_file(root: str | os.PathLike[str], name: str | None = None) -> Path:
+    """Where ``labeltools weights`` saves by default: ``<name>_classes_weights.npy`` in
+    ``root``, ``name`` being the root folder's name unless given."""
+    root = Path(root)
+    return root / f"{root.name if name is None else name}{WEIGHTS_FILE_SUFFIX}"
+
+
+def save_dataset_weights(
+    result: DatasetWeights,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    counts_path: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Save :func:`dataset_weights`' weights (to :func:`weights_file` of the dataset root
+    unless ``path``) and, with ``counts_path``, :func:`counts_to_json` beside them, both
+    atomically, creating their folders. Returns the weights' path."""
+    import json
+
+    from ._files import atomic_write_text
+
+    target = Path(path) if path is not None else weights_file(result.labels.root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(target, result.weights.weights)
+    if counts_path is not None:
+        counts_path = Path(counts_path)
+        counts_path.parent.mkdir(parents=True, exist_ok=True)
+        doc = counts_to_json(result.weights, result.labels.class_names)
+        atomic_write_text(counts_path, json.dumps(doc, indent=2) + "\n")
+    return target

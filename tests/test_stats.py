@@ -133,3 +133,16 @@ def test_cli_stats_missing_list(dataset):
     assert result.returncode == 1
     missing = dataset / "ImageSets" / "Segmentation" / "nope.txt"
     assert result.stderr == f"Error: {missing}: no such list file\n"
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_share_chart_of_a_dataset(dataset, log):
+    from labeltools.stats import share_chart
+
+    stats = dataset_stats(dataset)
+    img = share_chart(stats, log=log)
+    expected = class_share_chart(
+        stats.class_names, stats.counts.shares().tolist(), log=log,
+        title=f"{dataset.name}: share of labelled pixels per class (3 labels{', log scale' if log else ''})",
+    )
+    assert img.size == expected.size and img.tobytes() == expected.tobytes()

@@ -259,3 +259,26 @@ def test_label_value_counts_p_l_and_1(tmp_path):
         assert full.dtype == np.int64 and full.shape == (256,)
         assert {int(v): int(full[v]) for v in np.flatnonzero(full)} == {0: 2, 3: 3, 255: 1}
     assert label_value_counts(tmp_path / "b.png")[:2].tolist() == [1, 1]
+
+
+def test_weights_file_names_the_dataset():
+    from labeltools.weights import weights_file
+
+    assert weights_file(Path("data/voc")) == Path("data/voc/voc_classes_weights.npy")
+    assert weights_file("data/voc", name="pascal") == Path("data/voc/pascal_classes_weights.npy")
+
+
+def test_save_dataset_weights_default_path_and_counts(tmp_path):
+    import json
+
+    from labeltools.weights import save_dataset_weights
+
+    root = _dataset(tmp_path)
+    result = dataset_weights(root)
+    target = save_dataset_weights(result, counts_path=tmp_path / "out" / "counts.json")
+    assert target == root / "voc_classes_weights.npy"
+    assert np.load(target).tolist() == result.weights.weights.tolist()
+    doc = json.loads((tmp_path / "out" / "counts.json").read_text())
+    assert doc["class_names"] == ["_background_", "cat", "dog"] and doc["pixels"] == [3, 2, 2]
+    other = save_dataset_weights(result, tmp_path / "deep" / "w.npy")
+    assert other == tmp_path / "deep" / "w.npy" and other.is_file()
