@@ -7,8 +7,6 @@ import re
 import subprocess
 import sys
 
-import numpy as np
-from PIL import Image
 from typer.testing import CliRunner
 
 import labeltools
@@ -86,28 +84,6 @@ def test_main_takes_the_ordinary_exit_with_a_thread_running():
 def test_usage_error_exit_2():
     result = runner.invoke(app, ["colormap"])
     assert result.exit_code == 2
-
-
-def test_colormap_writes_legend(tmp_path):
-    names = tmp_path / "class_names.txt"
-    names.write_text("_background_\naeroplane\nbicycle\n")
-    out = tmp_path / "legend.png"
-    result = runner.invoke(app, ["colormap", str(out), "--n", "3", "--names", str(names)])
-    assert result.exit_code == 0, result.output
-    assert f"Wrote {out} (3 classes" in result.output
-    with Image.open(out) as img:
-        arr = np.asarray(img.convert("RGB"))
-    colours = {tuple(c) for c in arr.reshape(-1, 3).tolist()}
-    assert (128, 0, 0) in colours and (0, 128, 0) in colours
-
-
-def test_colormap_library_error_is_one_line_exit_1(tmp_path):
-    names = tmp_path / "class_names.txt"
-    names.write_text("a\nb\na\n")
-    result = run_cli("colormap", str(tmp_path / "x.png"), "--names", str(names))
-    assert result.returncode == 1
-    assert result.stderr == f"Error: {names}: line 3: class name 'a' already given on line 1\n"
-    assert not (tmp_path / "x.png").exists()
 
 
 def test_bar_warm_up_runs_once_at_the_first_finished_item():
