@@ -183,3 +183,41 @@ def test_choice_errors_name_the_librarys_choices():
     result = runner.invoke(app, ["json2voc", "in", "out", "--unknown", "skip"], env={"COLUMNS": "200"})
     assert result.exit_code == 2
     assert "must be one of error, ignore, background, got 'skip'" in result.output
+
+
+def _library_choices():
+    from typer.main import get_command
+
+    from labeltools.cli._common import LibraryChoice
+
+    group = get_command(app)
+    return [
+        (name, param.name, param.type)
+        for name, command in group.commands.items()
+        for param in command.params
+        if isinstance(param.type, LibraryChoice)
+    ]
+
+
+def test_help_reads_the_librarys_choice_tuples_as_they_are():
+    choices = _library_choices()
+    assert {(c, p) for c, p, _ in choices} == {
+        ("json2voc", "unknown"), ("rgb2index", "unknown"), ("weights", "method"), ("eval", "absent")
+    }
+    for _, _, kind in choices:
+        from labeltools.cli._common import _source_literal
+
+        assert _source_literal(kind.module, kind.attribute) == kind.choices  # the source is the value
+
+
+def test_command_help_imports_no_numpy():
+    code = (
+        "import sys\nfrom labeltools.__main__ import main\n"
+        "for c in ('json2voc', 'rgb2index', 'weights', 'eval'): main([c, '--help'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'PIL')))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "<error|ignore|background>" in result.stdout and "<nan|zero>" in result.stdout
+    assert result.stdout.splitlines()[-1] == "[]"
