@@ -32,9 +32,9 @@ __all__ = [
     "dataset_weights",
     "label_value_counts",
     "pixel_histogram",
-    "save_dataset_weights",
+    "save_counts",
     "save_weights",
-    "weights_file",
+    "weights_path",
 ]
 
 
@@ -325,12 +325,41 @@ def _out_of_range_message(counts: ClassCounts, ignore_index: int) -> str:
     )
 
 
+#: pytorch-deeplab-xception's ``train.py`` loads ``<db_root>/<dataset>_classes_weights.npy``
+#: (``pascal_classes_weights.npy`` for ``--dataset pascal``) and, when it is missing,
+#: silently recomputes weights from its augmented training crops.
+WEIGHTS_SUFFIX = "_classes_weights.npy"
+
+
+def weights_path(root: str | os.PathLike[str], dataset_name: str | None = None) -> Path:
+    """``root / "<dataset_name>_classes_weights.npy"``: where a deeplab trainer looks.
+
+    ``dataset_name`` is the trainer's dataset name (``pascal``, ``cityscapes``, ...);
+    by default the folder name of ``root``.
+    """
+    root = Path(root)
+    name = root.resolve().name if dataset_name is None else dataset_name
+    if not name or name != name.strip() or any(c in name for c in "/\\") or name in (".", ".."):
+        raise ValueError(f"dataset_name must be a plain name such as 'pascal', got {name!r}")
+    return root / f"{name}{WEIGHTS_SUFFIX}"
+
+
 @dataclass(frozen=True)
 class DatasetWeights:
     """:func:`dataset_weights`' result: the labels used and their class weights."""
 
     labels: LabelFiles
     weights: ClassWeights
+
+    def save(
+        self, out: str | os.PathLike[str] | None = None, *, dataset_name: str | None = None
+    ) -> Path:
+        """Write the weights to ``out``, or to :func:`weights_path` in the dataset root."""
+        if out is not None and dataset_name is not None:
+            raise ValueError("give out or dataset_name, not both")
+        target = Path(out) if out is not None else weights_path(self.labels.root, dataset_name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return save_weights(target, self.weights.weights)
 
 
 def dataset_weights(
@@ -398,36 +427,15 @@ def counts_to_json(result: ClassWeights, class_names: Sequence[str] | None = Non
     }
 
 
-#: pytorch-deeplab-xception's name for the weights file: ``<dataset>_classes_weights.npy``.
-WEIGHTS_FILE_SUFFIX = "_classes_weights.npy"
-
-
-def weights_file(root: str | os.PathLike[str], name: str | None = None) -> Path:
-    """Where ``labeltools weights`` saves by default: ``<name>_classes_weights.npy`` in
-    ``root``, ``name`` being the root folder's name unless given."""
-    root = Path(root)
-    return root / f"{root.name if name is None else name}{WEIGHTS_FILE_SUFFIX}"
-
-
-def save_dataset_weights(
-    result: DatasetWeights,
-    path: str | os.PathLike[str] | None = None,
-    *,
-    counts_path: str | os.PathLike[str] | None = None,
-) -> Path:
-    """Save :func:`dataset_weights`' weights (to :func:`weights_file` of the dataset root
-    unless ``path``) and, with ``counts_path``, :func:`counts_to_json` beside them, both
-    atomically, creating their folders. Returns the weights' path."""
+def save_counts(path: str | os.PathLike[str], result: DatasetWeights) -> Path:
+    """Write :func:`counts_to_json` of ``result`` (with the dataset's class names) as JSON,
+    atomically, creating the folder (``labeltools weights --counts``). Returns the path."""
     import json
 
     from ._files import atomic_write_text
 
-    target = Path(path) if path is not None else weights_file(result.labels.root)
+    target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_weights(target, result.weights.weights)
-    if counts_path is not None:
-        counts_path = Path(counts_path)
-        counts_path.parent.mkdir(parents=True, exist_ok=True)
-        doc = counts_to_json(result.weights, result.labels.class_names)
-        atomic_write_text(counts_path, json.dumps(doc, indent=2) + "\n")
+    doc = counts_to_json(result.weights, result.labels.class_names)
+    atomic_write_text(target, json.dumps(doc, indent=2) + "\n")
     return target

@@ -25,11 +25,15 @@ from typer.core import TyperGroup
 from ..errors import LabeltoolsError
 from ._common import OLD_SPELLINGS, new_spellings
 
-# Command modules written against the single-file cli.py import these names from here.
+# Command modules written against the single-file cli.py (``labeltools._cli_<name>``)
+# import these names from here; new modules import them from ._common.
 from ._common import Bar as _Bar  # noqa: F401
 from ._common import DatasetOrLabels as _DatasetOrLabels  # noqa: F401
 from ._common import IdList as _IdList  # noqa: F401
 from ._common import Workers as _Workers  # noqa: F401
+from ._common import escape as _escape  # noqa: F401
+from ._common import import_tables as _import_tables  # noqa: F401
+from ._common import percent as _percent  # noqa: F401
 from ._common import print_table as _print  # noqa: F401
 from ._common import table as _table  # noqa: F401
 

@@ -229,14 +229,16 @@ def weights_cmd(
     workers: Workers = 0,
 ) -> None:
     """Class-balancing loss weights from the pixel counts of the label PNGs."""
-    from ..weights import dataset_weights, save_dataset_weights
+    from ..weights import dataset_weights, save_counts
 
     with Bar("counting pixels") as bar:
         result = dataset_weights(
             dataset, list_file=list_file, num_classes=num_classes, method=method,
             ignore_out_of_range=ignore_out_of_range, workers=workers, progress=bar,
         )
-    target = save_dataset_weights(result, out, counts_path=counts_out)
+    target = result.save(out)
+    if counts_out is not None:
+        save_counts(counts_out, result)
     names = result.labels.class_names
     w = result.weights
     counts = w.counts
