@@ -29,7 +29,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-try:  # typer >= 0.22 vendors click
+try:  # recent typer vendors click as typer._click
     from typer._click.types import ParamType
 except ImportError:  # pragma: no cover - older typer, on click itself
     from click import ParamType
