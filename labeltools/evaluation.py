@@ -36,7 +36,7 @@ from .voc import (
     read_id_list,
 )
 
-__all__ = ["EvalResult", "evaluate"]
+__all__ = ["EvalResult", "confusion_csv", "evaluate", "save_confusion_csv", "save_eval_json"]
 
 PathLike = str | os.PathLike[str]
 
@@ -305,3 +305,40 @@ def evaluate(
         metrics=total.metrics(absent),
         gt_out_of_range_ids=tuple(out_of_range_ids),
     )
+
+
+# --------------------------------------------------------------------------- saving a result
+
+
+def confusion_csv(result: EvalResult) -> str:
+    """The raw confusion matrix as CSV: a header of class names, then one row per GT class."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["gt \\ pred", *result.class_names])
+    for name, row in zip(result.class_names, result.confusion.counts, strict=True):
+        writer.writerow([name, *(int(v) for v in row)])
+    return buf.getvalue()
+
+
+def save_confusion_csv(result: EvalResult, path: PathLike) -> Path:
+    """Write :func:`confusion_csv` atomically (creating the folder); return the path."""
+    return _save_text(path, confusion_csv(result))
+
+
+def save_eval_json(result: EvalResult, path: PathLike) -> Path:
+    """Write :meth:`EvalResult.to_dict` as JSON (NaN as ``null``) atomically; return the path."""
+    import json
+
+    return _save_text(path, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+
+
+def _save_text(path: PathLike, text: str) -> Path:
+    from ._files import atomic_write_text
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, text)
+    return target

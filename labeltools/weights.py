@@ -32,7 +32,9 @@ __all__ = [
     "dataset_weights",
     "label_value_counts",
     "pixel_histogram",
+    "save_counts",
     "save_weights",
+    "weights_path",
 ]
 
 
@@ -322,12 +324,41 @@ def _out_of_range_message(counts: ClassCounts, ignore_index: int) -> str:
     )
 
 
+#: pytorch-deeplab-xception's ``train.py`` loads ``<db_root>/<dataset>_classes_weights.npy``
+#: (``pascal_classes_weights.npy`` for ``--dataset pascal``) and, when it is missing,
+#: silently recomputes weights from its augmented training crops.
+WEIGHTS_SUFFIX = "_classes_weights.npy"
+
+
+def weights_path(root: str | os.PathLike[str], dataset_name: str | None = None) -> Path:
+    """``root / "<dataset_name>_classes_weights.npy"``: where a deeplab trainer looks.
+
+    ``dataset_name`` is the trainer's dataset name (``pascal``, ``cityscapes``, ...);
+    by default the folder name of ``root``.
+    """
+    root = Path(root)
+    name = root.resolve().name if dataset_name is None else dataset_name
+    if not name or name != name.strip() or any(c in name for c in "/\\") or name in (".", ".."):
+        raise ValueError(f"dataset_name must be a plain name such as 'pascal', got {name!r}")
+    return root / f"{name}{WEIGHTS_SUFFIX}"
+
+
 @dataclass(frozen=True)
 class DatasetWeights:
     """:func:`dataset_weights`' result: the labels used and their class weights."""
 
     labels: LabelFiles
     weights: ClassWeights
+
+    def save(
+        self, out: str | os.PathLike[str] | None = None, *, dataset_name: str | None = None
+    ) -> Path:
+        """Write the weights to ``out``, or to :func:`weights_path` in the dataset root."""
+        if out is not None and dataset_name is not None:
+            raise ValueError("give out or dataset_name, not both")
+        target = Path(out) if out is not None else weights_path(self.labels.root, dataset_name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return save_weights(target, self.weights.weights)
 
 
 def dataset_weights(
@@ -393,3 +424,17 @@ def counts_to_json(result: ClassWeights, class_names: Sequence[str] | None = Non
         "weights": result.weights.tolist(),
         "zero_classes": list(result.zero_classes),
     }
+
+
+def save_counts(path: str | os.PathLike[str], result: DatasetWeights) -> Path:
+    """Write :func:`counts_to_json` of ``result`` (with the dataset's class names) as JSON,
+    atomically, creating the folder (``labeltools weights --counts``). Returns the path."""
+    import json
+
+    from ._files import atomic_write_text
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    doc = counts_to_json(result.weights, result.labels.class_names)
+    atomic_write_text(target, json.dumps(doc, indent=2) + "\n")
+    return target
