@@ -336,7 +336,7 @@ def save_eval_json(result: EvalResult, path: PathLike) -> Path:
 
 
 def _save_text(path: PathLike, text: str) -> Path:
-    from ._files import atomic_write_text
+    from .io.files import atomic_write_text
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -302,7 +302,7 @@ def colormap_legend(n: int = 21, names: Sequence[str] | None = None) -> Image.Im
 
 def save_png(img: Image.Image, path: str | os.PathLike[str]) -> Path:
     """Write ``img`` as a PNG atomically, creating the folder; return the path."""
-    from ._files import atomic_path
+    from .io.files import atomic_path
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -431,7 +431,7 @@ def save_counts(path: str | os.PathLike[str], result: DatasetWeights) -> Path:
     atomically, creating the folder (``labeltools weights --counts``). Returns the path."""
     import json
 
-    from ._files import atomic_write_text
+    from .io.files import atomic_write_text
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

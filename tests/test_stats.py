@@ -11,7 +11,6 @@ from labeltools.errors import DatasetError
 from labeltools.stats import dataset_stats
 from labeltools.viz import class_share_chart
 
-
 # a: 0 x3, 1 x4, 255 x1 | b: 0 x6, 2 x2 | c (2 wide, 3 high): 1 x3, 7 x1 (out of range), 255 x2
 LABELS = {
     "a": [[0, 0, 1, 1], [0, 255, 1, 1]],

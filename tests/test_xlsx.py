@@ -11,7 +11,6 @@ from labeltools import lblsave, xlsx
 from labeltools.errors import LabelValueError
 from labeltools.xlsx import dump_csv, dump_xlsx, parse_box
 
-
 # 4 rows x 5 columns: background, aeroplane (1), person (15), void (255).
 LBL = np.array(
     [
