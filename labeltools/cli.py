@@ -175,7 +175,7 @@ def json2voc_cmd(
     """Convert a folder of labelme JSON files into a PASCAL-VOC segmentation dataset."""
     import json as json_mod
 
-    from .convert import json2voc
+    from .pipeline import json2voc
 
     if npy and nonpy:
         raise typer.BadParameter("--npy and --nonpy contradict each other", param_hint="--npy")
@@ -441,7 +441,8 @@ def index2rgb_cmd(
 ) -> None:
     """Colour index PNGs with the VOC palette, or overlay them on their photos."""
     from .masks import index2rgb_files
-    from .voc import CLASS_NAMES_FILE, class_names_by_index
+    from .formats.voc import CLASS_NAMES_FILE
+    from .labels import class_names_by_index
 
     if names is None and images is not None:
         base = inp if inp.is_dir() else inp.parent
@@ -973,7 +974,7 @@ def colormap_cmd(
     """Draw the VOC palette as a legend image: swatch, index and class name."""
     from ._files import atomic_path
     from .viz import palette_legend
-    from .voc import class_names_by_index
+    from .labels import class_names_by_index
 
     class_names = list(class_names_by_index(names)) if names is not None else None
     if class_names is not None and len(class_names) < n:

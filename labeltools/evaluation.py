@@ -27,13 +27,8 @@ from .metrics import (
     SegmentationMetrics,
     check_prediction_range,
 )
-from .voc import (
-    CLASS_NAMES_FILE,
-    LIST_DIR,
-    class_names_by_index,
-    label_folder,
-    read_id_list,
-)
+from .formats.voc import CLASS_NAMES_FILE, LIST_DIR, label_folder, read_id_list
+from .labels import class_names_by_index
 
 __all__ = ["EvalResult", "evaluate"]
 

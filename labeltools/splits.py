@@ -263,7 +263,7 @@ class DatasetSplit:
 
 def dataset_ids(root: Path) -> tuple[str, ...]:
     """Ids with both ``JPEGImages/<id>.jpg`` and ``SegmentationClass/<id>.png``, sorted."""
-    from .voc import CLASS_DIR, IMAGE_DIR
+    from .formats.voc import CLASS_DIR, IMAGE_DIR
 
     images, labels = root / IMAGE_DIR, root / CLASS_DIR
     for folder in (images, labels):
@@ -311,7 +311,7 @@ def split_dataset(
     from ._files import atomic_write_text
     from .engine import run
     from .errors import OutputError
-    from .voc import CLASS_DIR, LIST_DIR
+    from .formats.voc import CLASS_DIR, LIST_DIR
 
     base = Path(root)
     if not base.is_dir():

@@ -28,7 +28,8 @@ from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import LabelImageError, LabelValueError
 from .pngio import is_voc_palette, open_header
 from .viz import contrast_color
-from .voc import CLASS_NAMES_FILE, class_names_by_index
+from .formats.voc import CLASS_NAMES_FILE
+from .labels import class_names_by_index
 
 __all__ = ["PixelDump", "dump_csv", "dump_xlsx", "parse_box"]
 
