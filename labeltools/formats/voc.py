@@ -82,6 +82,9 @@ MAX_INSTANCES = 254
 OUTPUT_FORMAT = 1
 
 
+# --------------------------------------------------------------------------- the layout
+
+
 def read_id_lines(
     path: PathLike, *, unique: bool = True, allow_empty: bool = False
 ) -> tuple[tuple[int, str], ...]:
