@@ -440,9 +440,9 @@ def index2rgb_cmd(
     workers: _Workers = 0,
 ) -> None:
     """Colour index PNGs with the VOC palette, or overlay them on their photos."""
-    from .masks import index2rgb_files
     from .formats.voc import CLASS_NAMES_FILE
     from .labels import class_names_by_index
+    from .masks import index2rgb_files
 
     if names is None and images is not None:
         base = inp if inp.is_dir() else inp.parent
@@ -973,8 +973,8 @@ def colormap_cmd(
 ) -> None:
     """Draw the VOC palette as a legend image: swatch, index and class name."""
     from ._files import atomic_path
-    from .viz import palette_legend
     from .labels import class_names_by_index
+    from .viz import palette_legend
 
     class_names = list(class_names_by_index(names)) if names is not None else None
     if class_names is not None and len(class_names) < n:

@@ -27,9 +27,9 @@ from PIL import Image, ImageDraw, UnidentifiedImageError
 from .constants import IGNORE_INDEX
 from .errors import ImageReadError, LabelmeFormatError, LabelValueError
 from .formats.labelme import POINT_COUNTS, Shape, check_point_count, decode_mask
+from .pngio import lblsave as _lblsave
 from .raster import LINE_WIDTH, POINT_SIZE, draw_shape
 from .raster import shapes_to_label as _shapes_to_label
-from .pngio import lblsave as _lblsave
 
 __all__ = ["img_b64_to_arr", "label_colormap", "lblsave", "shape_to_mask", "shapes_to_label"]
 

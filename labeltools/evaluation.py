@@ -20,6 +20,8 @@ from . import engine
 from ._pngfast import read_label
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, EvaluationError, LabelNameError
+from .formats.voc import CLASS_NAMES_FILE, LIST_DIR, label_folder, read_id_list
+from .labels import class_names_by_index
 from .metrics import (
     ABSENT_POLICIES,
     Absent,
@@ -27,8 +29,6 @@ from .metrics import (
     SegmentationMetrics,
     check_prediction_range,
 )
-from .formats.voc import CLASS_NAMES_FILE, LIST_DIR, label_folder, read_id_list
-from .labels import class_names_by_index
 
 __all__ = ["EvalResult", "evaluate"]
 

@@ -28,8 +28,16 @@ from typing import IO, Any
 from ._files import TMP_PREFIX, atomic_write_text
 from .errors import OutputError
 
-__all__ = ["JOURNAL_NAME", "MANIFEST_NAME", "Records", "image_stamp", "options_digest", "stamp",
-           "sweep", "up_to_date"]
+__all__ = [
+    "JOURNAL_NAME",
+    "MANIFEST_NAME",
+    "Records",
+    "image_stamp",
+    "options_digest",
+    "stamp",
+    "sweep",
+    "up_to_date",
+]
 
 PathLike = str | os.PathLike[str]
 

@@ -26,10 +26,10 @@ from ._xlsxwrite import Style, Workbook
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import LabelImageError, LabelValueError
-from .pngio import is_voc_palette, open_header
-from .viz import contrast_color
 from .formats.voc import CLASS_NAMES_FILE
 from .labels import class_names_by_index
+from .pngio import is_voc_palette, open_header
+from .viz import contrast_color
 
 __all__ = ["PixelDump", "dump_csv", "dump_xlsx", "parse_box"]
 

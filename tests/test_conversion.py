@@ -1,15 +1,26 @@
 """conversion: one labelme file -> its outputs through a writer, and the record kept of it."""
 
 import shutil
+from pathlib import Path
+
+import pytest
 
 from labeltools import LabelmeFormatError, lblread
 from labeltools.conversion import Settings, convert_file
 from labeltools.formats.voc import VocWriter
 from labeltools.labels import label_set
 
-from .test_pipeline import small  # noqa: F401  (a fixture)
+from .test_pipeline import rect, write_labelme
 
 NAMES = ("_background_", "cat", "dog")
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    """One image: a cat and a dog, two instances."""
+    src = tmp_path / "in"
+    write_labelme(src, "a", [rect("cat", 2, 2, 10, 10), rect("dog", 20, 5, 30, 20)])
+    return src
 
 
 def settings_for(out, **kw):
