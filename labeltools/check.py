@@ -26,15 +26,9 @@ from typing import Any
 
 from .constants import BACKGROUND_INDEX, IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, ImageReadError
+from .formats.voc import CLASS_DIR, CLASS_NAMES_FILE, IMAGE_DIR, LIST_DIR, read_id_list
 from .io.files import label_stems
-from .voc import (
-    CLASS_DIR,
-    CLASS_NAMES_FILE,
-    IMAGE_DIR,
-    LIST_DIR,
-    class_names_by_index,
-    read_id_list,
-)
+from .labels import class_names_by_index
 
 __all__ = ["CheckReport", "Problem", "check_dataset"]
 

@@ -19,21 +19,16 @@ from typing import Any
 from . import engine
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, EvaluationError, LabelNameError
+from .formats.voc import CLASS_NAMES_FILE, LIST_DIR, label_folder, read_id_list
 from .io.files import label_stems
 from .io.labelpng import read_label
+from .labels import class_names_by_index
 from .metrics import (
     ABSENT_POLICIES,
     Absent,
     ConfusionMatrix,
     SegmentationMetrics,
     check_prediction_range,
-)
-from .voc import (
-    CLASS_NAMES_FILE,
-    LIST_DIR,
-    class_names_by_index,
-    label_folder,
-    read_id_list,
 )
 
 __all__ = ["EvalResult", "confusion_csv", "evaluate", "save_confusion_csv", "save_eval_json"]

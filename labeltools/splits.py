@@ -266,8 +266,8 @@ def dataset_ids(root: Path) -> tuple[str, ...]:
 
     The label PNGs are those of :func:`~labeltools.io.files.label_files`.
     """
+    from .formats.voc import CLASS_DIR, IMAGE_DIR
     from .io.files import label_stems
-    from .voc import CLASS_DIR, IMAGE_DIR
 
     images, labels = root / IMAGE_DIR, root / CLASS_DIR
     for folder in (images, labels):
@@ -314,8 +314,8 @@ def split_dataset(
     """
     from .engine import run
     from .errors import OutputError
+    from .formats.voc import CLASS_DIR, LIST_DIR
     from .io.files import atomic_write_text, label_stems
-    from .voc import CLASS_DIR, LIST_DIR
 
     base = Path(root)
     if not base.is_dir():

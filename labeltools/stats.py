@@ -19,7 +19,7 @@ import numpy as np
 
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError
-from .voc import find_labels
+from .formats.voc import find_labels
 from .weights import ClassCounts, count_pixels
 
 if TYPE_CHECKING:

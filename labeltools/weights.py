@@ -17,7 +17,7 @@ import numpy as np
 
 from .constants import IGNORE_INDEX
 from .errors import DatasetError
-from .voc import CLASS_NAMES_FILE, LabelFiles, find_labels
+from .formats.voc import CLASS_NAMES_FILE, LabelFiles, find_labels
 
 __all__ = [
     "METHODS",

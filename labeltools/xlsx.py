@@ -25,11 +25,12 @@ from ._xlsxwrite import Style, Workbook
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import LabelImageError, LabelValueError
+from .formats.voc import CLASS_NAMES_FILE
 from .io.errors import pillow_errors
 from .io.files import atomic_path, atomic_write_text
 from .io.images import is_voc_palette, open_header
+from .labels import class_names_by_index
 from .viz import contrast_color
-from .voc import CLASS_NAMES_FILE, class_names_by_index
 
 __all__ = ["PixelDump", "dump_csv", "dump_xlsx", "parse_box"]
 

@@ -152,7 +152,7 @@ def test_help_imports_no_numpy_pillow_or_pipeline():
     code = (
         "import sys\nfrom labeltools.__main__ import main\nmain(['--help'])\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'PIL') "
-        "or m in ('labeltools.convert', 'labeltools.masks', 'labeltools.metrics')))"
+        "or m in ('labeltools.pipeline', 'labeltools.masks', 'labeltools.metrics')))"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)

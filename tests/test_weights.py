@@ -14,7 +14,7 @@ from labeltools import (
     dataset_weights,
     lblsave,
 )
-from labeltools.voc import find_labels
+from labeltools.formats.voc import find_labels
 from labeltools.weights import pixel_histogram, save_weights
 
 

@@ -27,7 +27,7 @@ def json2voc_cmd(
         str,
         typer.Option(
             "--unknown",
-            click_type=LibraryChoice("labeltools.convert", "UNKNOWN_MODES"),
+            click_type=LibraryChoice("labeltools.pipeline", "UNKNOWN_MODES"),
             help="Labels not in --labels: error (list them all, write nothing), "
             "ignore (void, 255) or background (0).",
         ),
@@ -75,7 +75,7 @@ def json2voc_cmd(
     as_json: JsonReport = False,
 ) -> None:
     """Convert a folder of labelme JSON files into a PASCAL-VOC segmentation dataset."""
-    from ..convert import json2voc
+    from ..pipeline import json2voc
 
     if npy and nonpy:
         raise typer.BadParameter("--npy and --nonpy contradict each other", param_hint="--npy")

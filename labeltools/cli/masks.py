@@ -85,8 +85,9 @@ def index2rgb_cmd(
     workers: Workers = 0,
 ) -> None:
     """Colour index PNGs with the VOC palette, or overlay them on their photos."""
+    from ..formats.voc import CLASS_NAMES_FILE
+    from ..labels import class_names_by_index
     from ..masks import index2rgb_files
-    from ..voc import CLASS_NAMES_FILE, class_names_by_index
 
     if classes is None and images is not None:
         base = inp if inp.is_dir() else inp.parent
@@ -107,8 +108,8 @@ def colormap_cmd(
     classes: _ColormapClasses = None,
 ) -> None:
     """Draw the VOC palette as a legend image: swatch, index and class name."""
+    from ..labels import class_names_by_index
     from ..viz import colormap_legend, save_png
-    from ..voc import class_names_by_index
 
     img = colormap_legend(n, class_names_by_index(classes) if classes is not None else None)
     save_png(img, out)
