@@ -331,9 +331,10 @@ def save_eval_json(result: EvalResult, path: PathLike) -> Path:
 
 
 def _save_text(path: PathLike, text: str) -> Path:
-    from .io.files import atomic_write_text
+    from .io.files import atomic_write_text, make_parent, output_errors
 
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, text)
+    make_parent(target)
+    with output_errors(target):
+        atomic_write_text(target, text)
     return target

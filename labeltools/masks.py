@@ -17,8 +17,9 @@ each grey value ``v`` as the colour ``(v, v, v)``.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -257,15 +258,32 @@ def _pairs(inp: Path, out: Path, what: str) -> list[tuple[Path, Path]]:
         files = label_files(inp)
         if not files:
             raise ImageReadError(f"{inp}: no .png files in this folder")
-        out.mkdir(parents=True, exist_ok=True)
         return [(f, out / (f.stem + ".png")) for f in files]
     if not inp.exists():
         raise ImageReadError(f"{inp}: no such file or folder")
     dst = out / (inp.stem + ".png") if out.is_dir() else out
     if dst.resolve() == inp.resolve():
         raise OutputError(f"{dst}: OUT is the input file; write the {what} to another path")
-    dst.parent.mkdir(parents=True, exist_ok=True)
     return [(inp, dst)]
+
+
+@contextlib.contextmanager
+def _output_folder(inp: Path, out: Path) -> Iterator[None]:
+    """Create the output folder (for a folder IN, or OUT's parent) and remove it again if
+    it is still empty when the conversion fails: a failed run leaves no trace."""
+    from .io.files import output_errors
+
+    folder = out if inp.is_dir() else out.parent
+    created = [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
+    with output_errors(out, "cannot create the output folder" if inp.is_dir() else "cannot write"):
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for p in created:  # deepest first
+            with contextlib.suppress(OSError):
+                p.rmdir()
+        raise
 
 
 #: How Pillow hands over RGB / RGBA pixels as 4 bytes each (the colour in the first three).
@@ -311,6 +329,7 @@ def _convert_one(
     pair: tuple[Path, Path], palette: Palette, explicit: bool, unknown: str
 ) -> MaskReport:
     from .io.errors import pillow_errors
+    from .io.files import output_errors
     from .io.images import is_voc_palette, open_header
     from .io.labelpng import write_label
 
@@ -320,7 +339,8 @@ def _convert_one(
         if mode == "P":
             index = np.array(img, dtype=np.uint8)
             note = "" if is_voc_palette(img) else "P input with a non-VOC palette: indices kept"
-            write_label(dst, index)
+            with output_errors(dst):
+                write_label(dst, index)
             return MaskReport(str(src), str(dst), mode, note=note)
         if mode in _FOUR_BYTE_RAWMODE:
             key = _image_keys(img)
@@ -341,7 +361,8 @@ def _convert_one(
             str(src), str(dst), mode, match.unknown, match.bgr_swapped, written=False,
             message=unknown_colors_message(str(src), palette, match),
         )
-    write_label(dst, match.index)
+    with output_errors(dst):
+        write_label(dst, match.index)
     return MaskReport(str(src), str(dst), mode, match.unknown, match.bgr_swapped)
 
 
@@ -375,7 +396,8 @@ def rgb2index_files(
 
     pal.lookup_table()  # built once here; forked workers inherit it instead of each building it
     fn = functools.partial(_convert_one, palette=pal, explicit=explicit, unknown=unknown)
-    reports = tuple(run(fn, pairs, workers=workers, progress=progress))
+    with _output_folder(Path(inp), Path(out)):
+        reports = tuple(run(fn, pairs, workers=workers, progress=progress))
     failed = [r for r in reports if not r.written]
     if failed:
         msg = failed[0].message
@@ -412,7 +434,7 @@ def _colourise_one(
 ) -> str:
     from PIL import Image
 
-    from .io.files import atomic_path
+    from .io.files import atomic_path, output_errors
     from .io.images import open_image
     from .io.labelpng import lblread
     from .viz import label_overlay
@@ -430,7 +452,7 @@ def _colourise_one(
                 f"{index.shape[1]}x{index.shape[0]}"
             )
         img = label_overlay(np.asarray(photo), index, alpha=alpha, names=names)
-    with atomic_path(dst, suffix=".png") as tmp:
+    with output_errors(dst), atomic_path(dst, suffix=".png") as tmp:
         img.save(tmp, format="PNG")
     return str(dst)
 
@@ -465,5 +487,6 @@ def index2rgb_files(
         _colourise_one, images=photo_dir, alpha=float(alpha),
         names=tuple(names) if names is not None else None,
     )
-    written = tuple(run(fn, pairs, workers=workers, progress=progress))
+    with _output_folder(Path(inp), Path(out)):
+        written = tuple(run(fn, pairs, workers=workers, progress=progress))
     return Index2RgbReport(written, photo_dir is not None)

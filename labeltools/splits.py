@@ -315,7 +315,7 @@ def split_dataset(
     from .engine import run
     from .errors import OutputError
     from .formats.voc import CLASS_DIR, LIST_DIR
-    from .io.files import atomic_write_text, label_stems
+    from .io.files import atomic_write_text, label_stems, output_errors
 
     base = Path(root)
     if not base.is_dir():
@@ -336,11 +336,12 @@ def split_dataset(
         split = stratified_split_ids(classes, val, test, seed)
     else:
         split = split_ids(ids, val, test, seed)
-    lists_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, members in split.lists().items():
         target = lists_dir / f"{name}.txt"
-        atomic_write_text(target, "".join(f"{i}\n" for i in members))
+        with output_errors(target):
+            lists_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(target, "".join(f"{i}\n" for i in members))
         written.append(target)
     removed = []
     stale = lists_dir / "test.txt"

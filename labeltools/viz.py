@@ -302,10 +302,10 @@ def colormap_legend(n: int = 21, names: Sequence[str] | None = None) -> Image.Im
 
 def save_png(img: Image.Image, path: str | os.PathLike[str]) -> Path:
     """Write ``img`` as a PNG atomically, creating the folder; return the path."""
-    from .io.files import atomic_path
+    from .io.files import atomic_path, make_parent, output_errors
 
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(target, suffix=".png") as tmp:
+    make_parent(target)
+    with output_errors(target), atomic_path(target, suffix=".png") as tmp:
         img.save(tmp, format="PNG")
     return target

@@ -356,8 +356,10 @@ class DatasetWeights:
         """Write the weights to ``out``, or to :func:`weights_path` in the dataset root."""
         if out is not None and dataset_name is not None:
             raise ValueError("give out or dataset_name, not both")
+        from .io.files import make_parent
+
         target = Path(out) if out is not None else weights_path(self.labels.root, dataset_name)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_parent(target)
         return save_weights(target, self.weights.weights)
 
 
@@ -399,10 +401,10 @@ def dataset_weights(
 
 def save_weights(path: str | os.PathLike[str], weights: np.ndarray) -> Path:
     """Write float64 weights as ``.npy`` atomically (``np.load`` gives them back as saved)."""
-    from .io.files import atomic_path
+    from .io.files import atomic_path, output_errors
 
     target = Path(path)
-    with atomic_path(target, suffix=".npy") as tmp, open(tmp, "wb") as f:
+    with output_errors(target), atomic_path(target, suffix=".npy") as tmp, open(tmp, "wb") as f:
         np.save(f, np.asarray(weights, dtype=np.float64))
     return target
 
@@ -431,10 +433,11 @@ def save_counts(path: str | os.PathLike[str], result: DatasetWeights) -> Path:
     atomically, creating the folder (``labeltools weights --counts``). Returns the path."""
     import json
 
-    from .io.files import atomic_write_text
+    from .io.files import atomic_write_text, make_parent, output_errors
 
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(target)
     doc = counts_to_json(result.weights, result.labels.class_names)
-    atomic_write_text(target, json.dumps(doc, indent=2) + "\n")
+    with output_errors(target):
+        atomic_write_text(target, json.dumps(doc, indent=2) + "\n")
     return target

@@ -27,7 +27,7 @@ from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import LabelImageError, LabelValueError
 from .formats.voc import CLASS_NAMES_FILE
 from .io.errors import pillow_errors
-from .io.files import atomic_path, atomic_write_text
+from .io.files import atomic_path, atomic_write_text, output_errors
 from .io.images import is_voc_palette, open_header
 from .labels import class_names_by_index
 from .viz import contrast_color
@@ -267,7 +267,7 @@ def dump_xlsx(
     colored = color and len(keys) <= MAX_COLOURED_VALUES
     values = _python_values(region, keys)
 
-    with Workbook() as wb, atomic_path(target, suffix=".xlsx") as tmp:
+    with output_errors(target), Workbook() as wb, atomic_path(target, suffix=".xlsx") as tmp:
         _write_pixels(wb, region, values, grid, colored)
         _write_legend(wb, region, values, counts, names)
         _write_info(wb, source, region, values, colored, color)
@@ -423,7 +423,8 @@ def dump_csv(label: PathLike, out: PathLike, *, box: Box | None = None) -> Pixel
             writer.writerow([texts[k] for k in row])
     else:
         np.savetxt(buf, region.pixels, fmt="%d", delimiter=",")
-    atomic_write_text(target, buf.getvalue())
+    with output_errors(target):
+        atomic_write_text(target, buf.getvalue())
     return PixelDump(
         source, target, "csv", region.mode, region.size, region.box, region.palette_kind,
         values, tuple(int(c) for c in counts), False,

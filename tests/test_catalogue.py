@@ -944,35 +944,36 @@ def _split(t: Path, *opts: str) -> list[str]:
     return ["split", str(t / "voc"), "--overwrite", "-j", "1", *opts]
 
 
-@row("split-val-1.5", "options", 2, "Usage error: Invalid value for --val: must be in [0, 1), got 1.5")
+@row("split-val-1.5", "options", 2, "Usage error: Invalid value for --val-ratio: must be in [0, 1), got 1.5")
 def _(t, m):
     return _split(t, "--val", "1.5")
 
 
-@row("split-val-nan", "options", 2, "Usage error: Invalid value for --val: must be in [0, 1), got nan")
+@row("split-val-nan", "options", 2, "Usage error: Invalid value for --val-ratio: must be in [0, 1), got nan")
 def _(t, m):
-    return _split(t, "--val", "nan")
+    return _split(t, "--val-ratio", "nan")
 
 
-@row("split-val-inf", "options", 2, "Usage error: Invalid value for --val: must be in [0, 1), got inf")
+@row("split-val-inf", "options", 2, "Usage error: Invalid value for --val-ratio: must be in [0, 1), got inf")
 def _(t, m):
-    return _split(t, "--val", "inf")
+    return _split(t, "--val-ratio", "inf")
 
 
 @row("split-test-negative", "options", 2,
-     "Usage error: Invalid value for --test: must be in [0, 1), got -0.1")
+     "Usage error: Invalid value for --test-ratio: must be in [0, 1), got -0.1")
 def _(t, m):
     return _split(t, "--test", "-0.1")
 
 
 @row("split-test-nan", "options", 2,
-     "Usage error: Invalid value for --test: must be in [0, 1), got nan")
+     "Usage error: Invalid value for --test-ratio: must be in [0, 1), got nan")
 def _(t, m):
-    return _split(t, "--test", "nan")
+    return _split(t, "--test-ratio", "nan")
 
 
 @row("split-ratios-sum-over-1", "options", 2,
-     "Usage error: Invalid value for --val: --val 0.6 and --test 0.6 add up to 1.2; "
+     "Usage error: Invalid value for --val-ratio: --val-ratio 0.6 and --test-ratio 0.6 add up "
+     "to 1.2; "
      "together they must be below 1")
 def _(t, m):
     return _split(t, "--val", "0.6", "--test", "0.6")
@@ -1061,8 +1062,9 @@ def _(t, m):
     return ["weights", str(t / "voc"), "-j", "1", "--out", str(t / "afile" / "w.npy")]
 
 
+# weights.npy is written (whole) before the counts: only the counts are missing.
 @row("weights-disk-full", "file system", 1,
-     "Error: {t}/full/counts.json: cannot write: no space left on device")
+     "Error: {t}/full/counts.json: cannot write: no space left on device", after="any")
 def _(t, m):
     voc(t)
     m.tmpfs(t / "full", "8k")

@@ -179,6 +179,15 @@ def split_cmd(
     """Write ImageSets/Segmentation/{train,val,test,trainval}.txt for a VOC dataset."""
     from ..splits import split_dataset
 
+    for hint, ratio in (("--val-ratio", val_ratio), ("--test-ratio", test_ratio)):
+        if not 0 <= ratio < 1:  # also refuses nan, which fails every comparison
+            raise typer.BadParameter(f"must be in [0, 1), got {ratio}", param_hint=hint)
+    if val_ratio + test_ratio >= 1:
+        raise typer.BadParameter(
+            f"--val-ratio {val_ratio} and --test-ratio {test_ratio} add up to "
+            f"{val_ratio + test_ratio:g}; together they must be below 1",
+            param_hint="--val-ratio",
+        )
     with Bar("reading labels") as bar:
         report = split_dataset(
             dataset, val=val_ratio, test=test_ratio, seed=seed, stratify=stratify,

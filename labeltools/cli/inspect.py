@@ -53,8 +53,10 @@ def dump_xlsx_cmd(
     """Dump a label image's pixel values to Excel (one coloured cell per pixel) or CSV."""
     from ..xlsx import dump_csv, dump_xlsx
 
+    from ..io.files import make_parent
+
     region = _parse_box(box)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(out)
     if as_csv:
         report = dump_csv(label, out, box=region)
     else:

@@ -19,7 +19,10 @@ from typing import Any
 #: module -> the names this package re-exports from it.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "errors": ("pillow_errors",),
-    "files": ("atomic_path", "atomic_write_bytes", "atomic_write_text", "label_files", "label_stems"),
+    "files": (
+        "atomic_path", "atomic_write_bytes", "atomic_write_text", "label_files", "label_stems",
+        "make_parent", "os_error_reason", "output_errors",
+    ),
     "images": ("exif_orientation", "is_voc_palette", "open_header", "open_image", "read_image"),
     "labelpng": ("FAST_LABEL_PNG", "lblread", "lblsave", "read_label", "write_label"),
 }

@@ -8,9 +8,12 @@ rgb2index, index2rgb) means by "the label PNGs of a folder".
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
+
+from ..errors import OutputError
 
 __all__ = [
     "LABEL_SUFFIX",
@@ -20,6 +23,9 @@ __all__ = [
     "atomic_write_text",
     "label_files",
     "label_stems",
+    "make_parent",
+    "os_error_reason",
+    "output_errors",
 ]
 
 #: The suffix of a label PNG, matched without regard to case (``b.PNG`` is a label).
@@ -43,13 +49,16 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     target = Path(path)
     if suffix is None:
         suffix = target.suffix
-    tmp = _create_temp(target.parent, suffix)
+    tmp: Path | None = None
     try:
+        # Created inside the try: a Ctrl-C right after the creation still removes it.
+        tmp = _create_temp(target.parent, suffix)
         yield tmp
         os.replace(tmp, target)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
         raise
 
 
@@ -70,7 +79,12 @@ def _open_temp(folder: str | os.PathLike[str], suffix: str) -> tuple[int, Path]:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
-        return fd, tmp
+        try:
+            return fd, tmp
+        except BaseException:  # pragma: no cover - a signal between open and return
+            os.close(fd)
+            tmp.unlink()
+            raise
     raise FileExistsError(f"{folder}: cannot create a temporary file")  # pragma: no cover
 
 
@@ -80,8 +94,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     # cost of atomic_path + write_bytes (which opens it twice), which shows on
     # thousands of small label PNGs.
     target = os.fspath(path)
-    fd, tmp = _open_temp(os.path.dirname(target) or os.curdir, os.path.splitext(target)[1])
+    tmp: Path | None = None
     try:
+        fd, tmp = _open_temp(os.path.dirname(target) or os.curdir, os.path.splitext(target)[1])
         try:
             view = memoryview(data)
             while view:
@@ -90,14 +105,51 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             os.close(fd)
         os.replace(tmp, target)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
         raise
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 ``text`` to ``path`` atomically (``\\n`` line endings on every OS)."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def os_error_reason(exc: OSError, path: str | os.PathLike[str]) -> str:
+    """Why writing ``path`` failed, in the words of a one-line error.
+
+    ``'{parent} is a file'`` when a folder on the way is a file (the OS says "Not a
+    directory" or "File exists", which names neither); otherwise the OS's reason,
+    lower-cased (``'read-only file system'``, ``'no space left on device'``).
+    """
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        for parent in Path(path).parents:
+            if os.path.lexists(parent):
+                if not parent.is_dir():
+                    return f"{parent} is a file"
+                break
+    reason = exc.strerror or str(exc)
+    return reason[:1].lower() + reason[1:]
+
+
+@contextlib.contextmanager
+def output_errors(path: str | os.PathLike[str], action: str = "cannot write") -> Iterator[None]:
+    """Turn an ``OSError`` while writing ``path`` into ``OutputError("{path}: {action}: why")``.
+
+    The writing twin of :func:`labeltools.io.errors.pillow_errors`: a read-only or
+    full disk, or a parent that is a file, is a one-line error naming the output.
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(f"{path}: {action}: {os_error_reason(exc, path)}") from None
+
+
+def make_parent(path: str | os.PathLike[str]) -> None:
+    """Create ``path``'s folder (and its parents) for a file about to be written there."""
+    with output_errors(path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def label_files(folder: str | os.PathLike[str]) -> tuple[Path, ...]:
