@@ -17,16 +17,17 @@ folder, so two writers never mistake each other's folders for their own.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from .errors import OutputError
-from .io.files import TMP_PREFIX, atomic_write_text
+from .io.files import TMP_PREFIX, atomic_write_text, output_errors
 
 __all__ = [
     "JOURNAL_NAME",
@@ -34,6 +35,7 @@ __all__ = [
     "Records",
     "image_stamp",
     "options_digest",
+    "owned_outputs",
     "stamp",
     "sweep",
     "up_to_date",
@@ -94,10 +96,63 @@ class Records:
                 f"{self.output_dir}: the folder is not empty and was not made by labeltools "
                 f"{self.tool}; choose a new or empty output folder"
             )
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        with output_errors(self.output_dir, "cannot create the output folder"):
+            self.output_dir.mkdir(parents=True, exist_ok=True)
         if not self.marker.is_file():
             doc = {"tool": f"labeltools {self.tool}", "format": _MARKER_FORMAT}
-            atomic_write_text(self.marker, json.dumps(doc, sort_keys=True) + "\n")
+            with output_errors(self.output_dir, "cannot write to the output folder"):
+                atomic_write_text(self.marker, json.dumps(doc, sort_keys=True) + "\n")
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold an exclusive lock on the output folder while a run writes into it.
+
+        A second run into the same folder stops with an error before it writes
+        anything (two runs used to tear each other's journal). The lock is the
+        kernel's (``flock`` on the folder itself, no lock file to go stale): it ends
+        with the process, however the process ends. Where there is no ``flock``
+        (Windows) runs are not locked.
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            yield
+            return
+        fd = os.open(self.output_dir, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise OutputError(
+                    f"{self.output_dir}: the folder is in use by another labeltools {self.tool} "
+                    f"run; wait for it to finish"
+                ) from None
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def refuse_links(self, folders: Iterable[str]) -> None:
+        """Refuse a symbolic link where a writer's folder (or the records folder) goes.
+
+        Writing through, or sweeping, a linked ``JPEGImages`` would change files
+        outside OUTPUT_DIR; a run writes only inside it.
+        """
+        root = self.output_dir
+        seen: set[str] = set()
+        for folder in (*folders, self.folder_name):
+            parts = Path(folder).parts
+            for i in range(1, len(parts) + 1):
+                rel = os.path.join(*parts[:i])
+                if rel in seen:
+                    continue
+                seen.add(rel)
+                path = root / rel
+                if os.path.islink(path):
+                    raise OutputError(
+                        f"{path}: a symbolic link (to {os.readlink(path)}); {self.tool} writes "
+                        f"only inside OUTPUT_DIR and does not follow links out of it: replace "
+                        f"the link with a folder"
+                    )
 
     def read(self) -> dict[str, Any]:
         """stem -> record from the last complete run's manifest and a killed run's journal."""
@@ -188,16 +243,40 @@ def up_to_date(
     return all(os.path.isfile(os.path.join(root, rel)) for rel in outputs.values())
 
 
-def sweep(output_dir: Path, folders: Iterable[str], wanted: Iterable[str], keep: set[str]) -> None:
+def owned_outputs(output_dir: Path, records: Mapping[str, Any]) -> set[str]:
+    """The files earlier runs wrote, from their records (``os.path.join(output_dir, rel)``).
+
+    Only these (and temporary files) may be swept: a file another command or the user
+    put into the dataset (``test.txt`` from ``labeltools split``, notes, extra labels)
+    was never any run's output, so no rerun deletes it.
+    """
+    root = str(output_dir)
+    owned: set[str] = set()
+    for record in records.values():
+        outputs = record.get("outputs") if isinstance(record, Mapping) else None
+        if isinstance(outputs, Mapping):
+            owned.update(os.path.join(root, rel) for rel in outputs.values() if isinstance(rel, str))
+    return owned
+
+
+def sweep(
+    output_dir: Path,
+    folders: Iterable[str],
+    wanted: Iterable[str],
+    keep: set[str],
+    owned: set[str] | None = None,
+) -> None:
     """Delete files in a writer's ``folders`` that this run did not produce or confirm.
 
     Leftovers of a killed run (temporary files, also in ``output_dir`` itself),
     outputs of inputs that are gone, and outputs of options no longer chosen
-    (``--viz`` last time, say). A folder left empty is removed unless it is
-    ``wanted`` (used with the current options), and so is an emptied parent of a
-    nested folder. ``keep`` holds paths as ``os.path.join(output_dir, relative)``
-    strings; the folders are listed with ``os.scandir`` (file types without a stat
-    per file). Folders are relative to ``output_dir``, ``"/"``-separated.
+    (``--viz`` last time, say). With ``owned`` (:func:`owned_outputs`), only files an
+    earlier run wrote are deleted, and every other file is left alone. A folder left
+    empty is removed unless it is ``wanted`` (used with the current options), and so
+    is an emptied parent of a nested folder. ``keep`` and ``owned`` hold paths as
+    ``os.path.join(output_dir, relative)`` strings; the folders are listed with
+    ``os.scandir`` (file types without a stat per file). Folders are relative to
+    ``output_dir``, ``"/"``-separated; a folder that is a symbolic link is not entered.
     """
     root = str(output_dir)
     wanted_paths = {str(output_dir / folder) for folder in wanted}
@@ -207,13 +286,16 @@ def sweep(output_dir: Path, folders: Iterable[str], wanted: Iterable[str], keep:
         parent = os.path.dirname(name)
         if parent:
             parents.append(os.path.join(root, parent))
+        if os.path.islink(folder):
+            continue
         try:
             entries = list(os.scandir(folder))
         except (FileNotFoundError, NotADirectoryError):
             continue
         emptied = True
         for entry in entries:
-            if entry.is_file() and entry.path not in keep:
+            ours = owned is None or entry.path in owned or entry.name.startswith(TMP_PREFIX)
+            if entry.is_file() and entry.path not in keep and ours:
                 os.unlink(entry.path)
             else:
                 emptied = False

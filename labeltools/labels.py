@@ -9,7 +9,7 @@ same list without ``__ignore__``: index = line number.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +18,13 @@ from .errors import LabelNameError
 
 __all__ = [
     "IGNORE_VALUE",
+    "NAME_RULE",
     "LabelSet",
+    "check_discovered_names",
     "class_names_by_index",
     "discover_labels",
     "label_set",
+    "name_problem",
     "parse_labels",
     "read_class_names",
 ]
@@ -30,6 +33,13 @@ PathLike = str | os.PathLike[str]
 
 #: labelme's int32 value for ignored pixels (stored as ``IGNORE_INDEX`` in PNGs).
 IGNORE_VALUE = -1
+#: What a class name may not be or hold, and why: class_names.txt holds one name per line
+#: (a line break shifts every later index), labelmap.txt separates its fields with ':',
+#: and spaces around a name are invisible in every list (``'car '`` beside ``'car'``).
+NAME_RULE = (
+    "a class name must be non-empty, without surrounding spaces, line breaks, "
+    "control characters or ':'"
+)
 #: Endings of label-list files; ``--labels x.txt`` naming no file is a typo, not a class.
 _LIST_SUFFIXES = (".txt", ".names", ".lst", ".csv")
 
@@ -135,9 +145,17 @@ def parse_labels(labels: PathLike | Sequence[str]) -> LabelSet:
     error), and anything else a comma-separated list.
     """
     if isinstance(labels, (list, tuple)):
-        return label_set(labels, "labels")
+        chosen = label_set(labels, "labels")
+        _check_listed_names(chosen.names, "labels", None)
+        return chosen
     if isinstance(labels, os.PathLike) or (isinstance(labels, str) and Path(labels).is_file()):
-        return label_set(read_class_names(labels), str(labels))
+        chosen = label_set(read_class_names(labels), str(labels))
+        text = Path(labels).read_text(encoding="utf-8-sig")
+        line_of: dict[str, int] = {}
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            line_of.setdefault(line.strip(), lineno)
+        _check_listed_names(chosen.names, str(labels), [line_of.get(n, 0) for n in chosen.names])
+        return chosen
     if not isinstance(labels, str):
         raise TypeError(f"labels must be a path, a string or a list of names, got {labels!r}")
     looks_like_path = Path(labels).suffix.lower() in _LIST_SUFFIXES or any(
@@ -150,7 +168,69 @@ def parse_labels(labels: PathLike | Sequence[str]) -> LabelSet:
         raise LabelNameError(
             f"--labels {labels!r}: expected a labels file or comma-separated names"
         )
-    return label_set(names, "--labels")
+    chosen = label_set(names, "--labels")
+    _check_listed_names(chosen.names, "--labels", None)
+    return chosen
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a class name (``'empty'``, ``'line break'``, ...), or None."""
+    if not name:
+        return "empty"
+    if "\n" in name or "\r" in name:
+        return "line break"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        return "control character"
+    if name != name.strip():
+        return "surrounding spaces"
+    if ":" in name:
+        return "contains ':'"
+    return None
+
+
+def _bad_names(where: str, parts: Sequence[str], fix: str) -> LabelNameError:
+    n = len(parts)
+    return LabelNameError(
+        f"{where}: {n} bad class name{'s' if n > 1 else ''}: {'; '.join(parts)}; {NAME_RULE}; "
+        f"{fix}"
+    )
+
+
+def check_discovered_names(found: Mapping[str, Sequence[Path]], root: Path) -> None:
+    """Refuse labels found in the input that would corrupt the class lists.
+
+    ``found`` maps each label to the files it is in. Every bad name is listed with
+    its files (relative to ``root``) in one :class:`~labeltools.errors.LabelNameError`,
+    before anything is written.
+    """
+    bad = {name: why for name in found if (why := name_problem(name)) and name != IGNORE_NAME}
+    if not bad:
+        return
+
+    def rel(p: Path) -> str:
+        try:
+            return p.relative_to(root).as_posix()
+        except ValueError:
+            return str(p)
+
+    parts = [
+        f"{name!r} ({why}) in {', '.join(rel(p) for p in found[name])}"
+        for name, why in sorted(bad.items())
+    ]
+    fix = f"rename {'them' if len(bad) > 1 else 'it'} in the labelme files"
+    raise _bad_names(str(root), parts, fix)
+
+
+def _check_listed_names(names: Sequence[str], source: str, lines: Sequence[int] | None) -> None:
+    """Refuse bad names in a ``--labels`` file (``lines``: their line numbers) or list."""
+    parts = []
+    for i, name in enumerate(names):
+        why = name_problem(name)
+        if why:
+            where = f" on line {lines[i]}" if lines is not None else ""
+            parts.append(f"{name!r} ({why}){where}")
+    if parts:
+        raise _bad_names(source, parts, "fix the labels file" if lines is not None else "fix --labels")
 
 
 def discover_labels(found: Iterable[str]) -> LabelSet:

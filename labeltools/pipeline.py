@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import functools
 import json
 import os
@@ -34,8 +35,9 @@ from .errors import InputError, LabelNameError
 from .formats.base import Writer
 from .formats.labelme import read_labelme
 from .formats.voc import VocWriter
-from .incremental import Records, sweep
-from .labels import LabelSet, discover_labels, parse_labels
+from .incremental import Records, owned_outputs, sweep
+from .io.files import output_errors
+from .labels import LabelSet, check_discovered_names, discover_labels, parse_labels
 
 if TYPE_CHECKING:
     from .splits import Split
@@ -145,17 +147,41 @@ class Json2vocReport(ConvertReport):
 # --------------------------------------------------------------------------- inputs
 
 
+#: labelme writes ``.json``; ``.JSON`` (a Windows copy, a camera app) is the same file type.
+_JSON_PATTERN = "*.[jJ][sS][oO][nN]"
+
+
+def _shown(path: Path) -> str:
+    """``path`` for a message, its undecodable bytes as ``\\xe9`` (it must print anywhere)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _check_link(p: Path) -> None:
+    """A ``*.json`` that is a broken or looping symbolic link is an error, not skipped."""
+    if not p.is_symlink():
+        return
+    try:
+        os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{p}: a symbolic link loop") from None
+        raise InputError(f"{p}: a broken symbolic link (to {os.readlink(p)})") from None
+
+
 def _find_inputs(input_dir: Path, recursive: bool, output_dir: Path) -> list[tuple[Path, str]]:
     if not input_dir.is_dir():
         raise InputError(f"{input_dir}: no such input folder")
     out_resolved = output_dir.resolve()
-    candidates = input_dir.rglob("*.json") if recursive else input_dir.glob("*.json")
+    candidates = input_dir.rglob(_JSON_PATTERN) if recursive else input_dir.glob(_JSON_PATTERN)
     found: list[Path] = []
     inside_output: dict[Path, bool] = {}
     for p in candidates:
         rel = p.relative_to(input_dir)
         # Hidden files (macOS "._x.json" resource forks, our own records) are not annotations.
-        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        _check_link(p)
+        if not p.is_file():
             continue
         if recursive:  # an OUTPUT_DIR inside INPUT_DIR holds no annotations
             if p.parent not in inside_output:
@@ -172,6 +198,15 @@ def _find_inputs(input_dir: Path, recursive: bool, output_dir: Path) -> list[tup
     jobs = []
     for p in found:
         stem = p.stem
+        try:
+            stem.encode("utf-8")
+        except UnicodeEncodeError:
+            # The bytes of the name are kept by Python as surrogates, which no text file
+            # (the id lists, the manifest) can hold: every rerun would crash on them.
+            raise InputError(
+                f"{_shown(p)}: the file name is not UTF-8, which VOC's id lists cannot hold; "
+                f"rename the file"
+            ) from None
         if stem != stem.strip() or "\n" in stem or "\r" in stem:
             raise InputError(
                 f"{p}: the output name {stem!r} has surrounding spaces or line breaks, "
@@ -199,7 +234,7 @@ def scan_labels(path: str) -> tuple[tuple[str, ...], str | None, str | None]:
         labels = tuple(s["label"] for s in doc["shapes"])
         if all(isinstance(label, str) for label in labels):
             return labels, None, None
-    except (ValueError, KeyError, TypeError, OSError):
+    except (ValueError, KeyError, TypeError, OSError, RecursionError):
         pass
     try:
         return tuple(s.label for s in read_labelme(path).shapes), None, None
@@ -306,18 +341,63 @@ def convert_dataset(
     # First pass: every label of every file, before anything is written.
     failures, found = _first_pass(jobs, keep_going, workers, backend)
     if label_set_ is None:
+        check_discovered_names(found, in_dir)
         label_set_ = discover_labels(found)
     known = set(label_set_.names) | {IGNORE_NAME}
     missing = {name: files for name, files in found.items() if name not in known}
     if missing and unknown == "error":
         raise _unknown_labels_error(missing, label_set_, in_dir)
-    writer = writer.bind(label_set_)
+    try:
+        writer = writer.bind(label_set_)
+    except errors.LabeltoolsError as exc:
+        if label_set_.source != "discovered":
+            raise
+        # "discovered: 258 classes ..." names no file: the input folder is where they are.
+        raise type(exc)(f"{in_dir}: {str(exc).removeprefix('discovered: ')}") from None
 
     records = Records(out_dir, f"json2{writer.name}")
     records.claim()
-    writer.start(out_dir)
-    records.folder.mkdir(exist_ok=True)
-    previous = {} if overwrite else records.read()
+    with records.lock():
+        return _convert_locked(
+            records, writer, in_dir, jobs, failures, label_set_, start, unknown=unknown,
+            val_ratio=val_ratio, seed=seed, overwrite=overwrite, keep_going=keep_going,
+            workers=workers, backend=backend, progress=progress,
+        )
+
+
+def _held_out(writer: Writer, output_dir: Path) -> frozenset[str]:
+    """Ids the writer must leave out of train/val (VOC: a ``test.txt`` from ``split``)."""
+    held_out = getattr(writer, "held_out", None)
+    return frozenset() if held_out is None else frozenset(held_out(output_dir))
+
+
+def _convert_locked(
+    records: Records,
+    writer: Writer,
+    in_dir: Path,
+    jobs: Sequence[tuple[Path, str]],
+    failures: dict[Path, FileReport],
+    label_set_: LabelSet,
+    start: float,
+    *,
+    unknown: str,
+    val_ratio: float,
+    seed: int,
+    overwrite: bool,
+    keep_going: bool,
+    workers: int | None,
+    backend: Backend | None,
+    progress: Callable[[int, int], None] | None,
+) -> ConvertReport:
+    """The writing half of :func:`convert_dataset`, run while holding the folder's lock."""
+    out_dir = records.output_dir
+    records.refuse_links(writer.all_folders)
+    with output_errors(out_dir, "cannot write to the output folder"):
+        writer.start(out_dir)
+        records.folder.mkdir(exist_ok=True)
+    known = records.read()
+    previous = {} if overwrite else known
+    owned = owned_outputs(out_dir, known)
 
     settings = Settings(out_dir, writer, label_set_.names, unknown, overwrite)
     todo = [(str(p), stem, previous.get(stem)) for p, stem in jobs if p not in failures]
@@ -325,7 +405,7 @@ def convert_dataset(
     reports: dict[str, FileReport] = {}
     results = run(fn, todo, workers=workers, backend=backend, progress=progress)
     split_imports_pending = True
-    with records.open_journal() as journal, contextlib.closing(results):
+    with _dataset_writes(out_dir), records.open_journal() as journal, contextlib.closing(results):
         # closing(): on the first failure, queued files are cancelled, not converted.
         for report in results:
             if split_imports_pending:
@@ -344,7 +424,8 @@ def convert_dataset(
     ordered = tuple(failures.get(p) or reports[stem] for p, stem in jobs)
     converted = [rep for rep in ordered if rep.ok]
 
-    records.commit({rep.stem: rep.record for rep in converted})
+    with _dataset_writes(out_dir):
+        records.commit({rep.stem: rep.record for rep in converted})
     root = str(out_dir)
     keep = {str(records.marker), str(records.manifest)}
     for rep in converted:
@@ -354,21 +435,27 @@ def convert_dataset(
     split = None
     warnings = []
     if converted:
-        done = [rep.stem for rep in converted]
+        held_out = _held_out(writer, out_dir)
+        done = [rep.stem for rep in converted if rep.stem not in held_out]
         try:
             split = split_ids(done, val=val_ratio, seed=seed)
         except errors.DatasetError as exc:
             # A handful of images is a valid dataset to convert: train on all, say so.
             split = split_ids(done, val=0, seed=seed)
             warnings.append(f"val.txt is empty: {exc}")
-    finished = writer.finish(out_dir, [(rep.stem, rep.record["report"]) for rep in converted], split)
+    with _dataset_writes(out_dir):
+        finished = writer.finish(
+            out_dir, [(rep.stem, rep.record["report"]) for rep in converted], split
+        )
     keep.update(os.path.join(root, rel) for rel in finished.files)
-    sweep(
-        out_dir,
-        (*writer.all_folders, records.folder_name),
-        (*writer.folders(), records.folder_name),
-        keep,
-    )
+    with _dataset_writes(out_dir):
+        sweep(
+            out_dir,
+            (*writer.all_folders, records.folder_name),
+            (*writer.folders(), records.folder_name),
+            keep,
+            owned,
+        )
     warnings.extend(finished.warnings)
     return ConvertReport(
         input_dir=in_dir,
@@ -379,6 +466,15 @@ def convert_dataset(
         seconds=time.perf_counter() - start,
         warnings=tuple(warnings),
     )
+
+
+def _dataset_writes(out_dir: Path) -> contextlib.AbstractContextManager[None]:
+    """An OSError in the dataset-level writes (journal, manifest, lists, sweep) -> one line.
+
+    Per-file outputs have their own message (``cannot write outputs of <file>``); a
+    LabeltoolsError raised inside (a worker's) passes through unchanged.
+    """
+    return output_errors(out_dir, "cannot write to the output folder")
 
 
 def json2voc(

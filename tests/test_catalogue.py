@@ -251,8 +251,8 @@ _RUNNING: dict[Path, subprocess.Popen[bytes]] = {}
 
 def _first_run_completes(t: Path, o: Outcome) -> None:
     first = _RUNNING.pop(t)
-    rc = first.wait(timeout=60)
-    assert rc == 0, first.stderr.read().decode() if first.stderr else rc
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err.decode()
     assert lists(t, "trainval"), "the first run did not finish its dataset"
 
 
@@ -395,7 +395,7 @@ def _bomb_doc(t: Path, kind: str) -> None:
         write_doc(t / "in", "bad", [mask])
 
 
-BOMB_PX = f"{h.BOMB}x{h.BOMB}"
+BOMB_PX = str(h.BOMB * h.BOMB)
 
 
 @row("j2v-bomb-png", "bomb", 1,
@@ -408,7 +408,7 @@ def _(t, m):
 
 
 @row("j2v-bomb-jpeg", "bomb", 1,
-     "Error: {t}/in/bad.json: the image {t}/in/bad.jpg declares 65000x65000 pixels, more than "
+     "Error: {t}/in/bad.json: the image {t}/in/bad.jpg declares 4225000000 pixels, more than "
      "labeltools decodes (the decompression-bomb limit, 178956970 pixels)",
      after="resumable", proc=True)
 def _(t, m):
@@ -417,7 +417,7 @@ def _(t, m):
 
 
 @row("j2v-bomb-imagedata", "bomb", 1,
-     "Error: {t}/in/bad.json: the embedded imageData declares " + BOMB_PX
+     "Error: {t}/in/bad.json: its embedded imageData declares " + BOMB_PX
      + " pixels, more than labeltools decodes (the decompression-bomb limit, 178956970 pixels)",
      after="resumable", proc=True)
 def _(t, m):
@@ -435,7 +435,7 @@ def _(t, m):
 
 
 @row("j2v-deep-nesting", "nesting", 1,
-     "Error: {t}/in/bad.json: not valid JSON: nested too deeply (over 1000 levels)",
+     "Error: {t}/in/bad.json: not valid JSON: nested too deeply",
      after="unchanged", proc=True)
 def _(t, m):
     raw_doc(t, '{"shapes": ' + "[" * 100_000 + "]" * 100_000 + "}")
@@ -443,7 +443,7 @@ def _(t, m):
 
 
 @row("j2v-deep-nesting-shapes", "nesting", 1,
-     "Error: {t}/in/bad.json: not valid JSON: nested too deeply (over 1000 levels)",
+     "Error: {t}/in/bad.json: not valid JSON: nested too deeply",
      after="unchanged", proc=True)
 def _(t, m):
     raw_doc(t, '{"version": "5", "shapes": [{"label": "car", "points": '
@@ -754,7 +754,7 @@ def _(t, m):
 
 
 @row("j2v-over-255-classes", "classes", 1, 
-     "Error: {t}/in: 258 classes (discovered in the input) do not fit an 8-bit label PNG "
+     "Error: {t}/in: 258 classes do not fit an 8-bit label PNG "
      "(classes 0..254, 255 = void); use --npy to write int32 SegmentationClassNpy labels")
 def _(t, m):
     one_doc(t, [shape(f"c{i:03d}") for i in range(256)])
@@ -1158,7 +1158,7 @@ def _(t, m):
 
 
 @row("index2rgb-bomb-photo", "bomb", 1,
-     "Error: {t}/photos/a.jpg: declares 65000x65000 pixels, more than labeltools decodes "
+     "Error: {t}/photos/a.jpg: declares 4225000000 pixels, more than labeltools decodes "
      "(the decompression-bomb limit, 178956970 pixels)", proc=True)
 def _(t, m):
     labels_folder(t, ("a.png", good_label()))

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from labeltools import lblsave
-from labeltools.errors import DatasetError, EvaluationError, LabelImageError
+from labeltools.errors import DatasetError, EvaluationError, LabelImageError, OutputError
 from labeltools.evaluation import evaluate, read_id_list
 from labeltools.metrics import ConfusionMatrix
 
@@ -284,5 +284,5 @@ def test_save_eval_json_refuses_a_folder(tmp_path):
     dataset, pred = make_voc_root(tmp_path)
     result = evaluate(dataset, pred, workers=1)
     (tmp_path / "taken").mkdir()
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match=r"taken: cannot write: is a directory$"):
         save_eval_json(result, tmp_path / "taken")

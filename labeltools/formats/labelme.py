@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import ImageReadError, LabelmeFormatError
+from ..io.errors import bomb_reason
 from ..io.images import exif_orientation, open_image
 
 __all__ = [
@@ -225,6 +226,8 @@ def decode_mask(where: str, text: Any) -> np.ndarray:
             arr = np.array(img)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise LabelmeFormatError(f"{where}: \"mask\" is base64 but not a readable image") from None
+    except Image.DecompressionBombError as exc:
+        raise LabelmeFormatError(f"{where}: the \"mask\" patch {bomb_reason(exc)}") from None
     if arr.ndim != 2:
         raise LabelmeFormatError(
             f"{where}: \"mask\" must be a single-channel image, got shape {arr.shape}"
@@ -375,6 +378,9 @@ def parse_labelme(path: PathLike, raw: bytes) -> Annotation:
         raise LabelmeFormatError(
             f"{p}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        # json's decoder recurses once per nesting level; no labelme file nests beyond ~5.
+        raise LabelmeFormatError(f"{p}: not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise LabelmeFormatError(
             f"{p}: expected a labelme JSON object, got a JSON {_json_type(data)}"
@@ -492,6 +498,8 @@ def image_header(ann: Annotation, src: Path | None, opened: Any = None) -> Image
             orientation = _header_orientation(img)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ImageReadError(f"{ann.path}: {shown} is not a readable image") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(f"{ann.path}: {shown} {bomb_reason(exc)}") from None
     width, height = (raw_h, raw_w) if orientation in _SWAPPING_ORIENTATIONS else (raw_w, raw_h)
     info = ImageInfo(
         source=src,
@@ -521,6 +529,8 @@ def load_image(ann: Annotation) -> Image.Image:
             raise ImageReadError(
                 f"{ann.path}: cannot decode its embedded imageData: {exc}"
             ) from None
+        except Image.DecompressionBombError as exc:
+            raise ImageReadError(f"{ann.path}: its embedded imageData {bomb_reason(exc)}") from None
     if img.size != (info.width, info.height):  # pragma: no cover - a header that lies
         raise ImageReadError(
             f"{ann.path}: decoded image is {img.height}x{img.width}, "

@@ -305,6 +305,19 @@ class VocWriter:
             del expected["object"]  # it overflowed: only the NPY holds its instances
         return expected
 
+    def held_out(self, output_dir: Path) -> tuple[str, ...]:
+        """The ids of a ``test.txt`` that another command (``labeltools split``) or the
+        user wrote: json2voc never writes it, keeps it, and keeps its ids out of
+        train/val (putting them back would leak the test set into training)."""
+        path = output_dir / LIST_DIR / "test.txt"
+        try:
+            return tuple(line.split()[0] for line in path.read_text("utf-8").splitlines()
+                         if line.strip())
+        except (FileNotFoundError, NotADirectoryError):
+            return ()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DatasetError(f"{path}: cannot read the test list: {exc}") from None
+
     def start(self, output_dir: Path) -> None:
         for name in SPLIT_LISTS:
             (output_dir / LIST_DIR / f"{name}.txt").unlink(missing_ok=True)

@@ -37,7 +37,7 @@ from typing import Literal, NoReturn
 
 from ..errors import ImageReadError, LabeltoolsError
 
-__all__ = ["KINDS", "Kind", "pillow_errors"]
+__all__ = ["KINDS", "Kind", "bomb_reason", "pillow_errors"]
 
 Kind = Literal["header", "pixels", "data"]
 #: The kinds of read :func:`pillow_errors` knows.
@@ -80,11 +80,26 @@ def pillow_errors(
         bomb = _pillow_class("PIL.Image", "DecompressionBombError")
         if bomb is None or not isinstance(exc, bomb):
             raise
-        if kind == "data":
-            default, chained = f"{what} is not a readable image", False
-        else:
-            default, chained = f"too large to decode safely: {exc}", True
-        _raise(error, path, reason, default, exc, chained)
+        default = bomb_reason(exc)
+        _raise(error, path, reason, f"{what} {default}" if kind == "data" else default, exc, False)
+
+
+def bomb_reason(exc: Exception) -> str:
+    """What to say about Pillow's ``DecompressionBombError``: the size and the limit.
+
+    ``"declares 10000000000 pixels, more than labeltools decodes (the
+    decompression-bomb limit, 178956970 pixels)"``: a header that declares a size
+    no label or photo has is refused before anything is allocated for it.
+    """
+    import re
+
+    numbers = re.findall(r"\d+", str(exc))
+    if len(numbers) >= 2:
+        return (
+            f"declares {numbers[0]} pixels, more than labeltools decodes "
+            f"(the decompression-bomb limit, {numbers[1]} pixels)"
+        )
+    return f"declares more pixels than labeltools decodes (the decompression-bomb limit): {exc}"
 
 
 def _describe(exc: Exception, kind: Kind, what: str) -> tuple[str, bool]:
