@@ -51,9 +51,8 @@ def dump_xlsx_cmd(
     ] = False,
 ) -> None:
     """Dump a label image's pixel values to Excel (one coloured cell per pixel) or CSV."""
-    from ..xlsx import dump_csv, dump_xlsx
-
     from ..io.files import make_parent
+    from ..xlsx import dump_csv, dump_xlsx
 
     region = _parse_box(box)
     make_parent(out)
