@@ -45,7 +45,7 @@ from ._pngfast import write_label
 from .classnames import read_class_names
 from .colormap import label_colormap
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
-from .engine import Backend, run
+from .engine import BackendSpec, run
 from .errors import (
     ImageReadError,
     InputError,
@@ -713,6 +713,14 @@ def _scan_labels(path: Path) -> tuple[str, ...]:
     return tuple(s.label for s in read_labelme(path).shapes)
 
 
+def _scan_labels_or_error(path: Path) -> tuple[str, ...] | errors.LabeltoolsError:
+    # The label pass runs on the engine: an error travels back as a value, in input order.
+    try:
+        return _scan_labels(path)
+    except errors.LabeltoolsError as exc:
+        return exc
+
+
 def _unknown_labels_error(
     unknown: Mapping[str, list[Path]], labels: LabelSet, root: Path
 ) -> LabelNameError:
@@ -821,7 +829,7 @@ def json2voc(
     overwrite: bool = False,
     keep_going: bool = False,
     workers: int | None = None,
-    backend: Backend | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Json2vocReport:
     """Convert a folder of labelme JSON files into a VOC segmentation dataset.
@@ -848,14 +856,14 @@ def json2voc(
     # First pass: every label of every file, before anything is written.
     failures: dict[Path, FileReport] = {}
     found: dict[str, list[Path]] = {}
-    for path, stem in jobs:
-        try:
-            file_labels = _scan_labels(path)
-        except errors.LabeltoolsError as exc:
+    scanned = list(run(_scan_labels_or_error, [path for path, _ in jobs], workers=workers,
+                       backend=backend, reads=(in_dir,)))
+    for (path, stem), file_labels in zip(jobs, scanned):
+        if isinstance(file_labels, errors.LabeltoolsError):
             if not keep_going:
-                raise
-            failures[path] = FileReport(stem, str(path), "failed", error=str(exc),
-                                        error_type=type(exc).__name__)
+                raise file_labels
+            failures[path] = FileReport(stem, str(path), "failed", error=str(file_labels),
+                                        error_type=type(file_labels).__name__)
             continue
         for label in dict.fromkeys(file_labels):
             found.setdefault(label, []).append(path)
@@ -900,7 +908,8 @@ def json2voc(
     todo = [(str(p), stem, previous.get(stem)) for p, stem in jobs if p not in failures]
     fn = functools.partial(convert_file, settings)
     reports: dict[str, FileReport] = {}
-    results = run(fn, todo, workers=workers, backend=backend, progress=progress)
+    results = run(fn, todo, workers=workers, backend=backend, progress=progress,
+                  reads=(in_dir,), writes=(out_dir,))
     split_imports_pending = True
     with journal_path.open("a", encoding="utf-8") as journal, contextlib.closing(results):
         # closing(): on the first failure, queued files are cancelled, not converted.

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, ImageReadError
 from .voc import find_labels
 from .weights import ClassCounts, count_pixels
+
+if TYPE_CHECKING:
+    from .engine import BackendSpec
 
 __all__ = ["DatasetStats", "dataset_stats"]
 
@@ -97,7 +100,8 @@ def dataset_stats(
     *,
     list_file: PathLike | None = None,
     num_classes: int | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DatasetStats:
     """Per-class pixels, shares and images, and the label sizes, of a dataset's labels.
@@ -120,7 +124,7 @@ def dataset_stats(
         n, source = len(names), "class_names.txt"
     else:
         n, source = MAX_CLASSES, "largest value"
-    counts = count_pixels(labels.paths, n, workers=workers, progress=progress)
+    counts = count_pixels(labels.paths, n, workers=workers, backend=backend, progress=progress)
     if source == "largest value":
         present = np.flatnonzero(counts.pixels)
         if present.size == 0:

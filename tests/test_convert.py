@@ -530,22 +530,23 @@ def test_bad_options(small, tmp_path):
 
 
 def test_a_backend_replaces_the_local_pool(small, tmp_path):
-    """The seam for a cluster: json2voc maps its per-file function through any Backend."""
+    """The seam for a cluster: json2voc's label pass and conversion both run on the Backend."""
     import pickle
 
-    from labeltools.engine import SerialBackend
+    seen: list[list[str]] = []
 
-    seen: list[str] = []
+    class Recording:
+        workers = 2
 
-    class Recording(SerialBackend):
-        def imap(self, fn, items):
-            for item in items:
-                fn, item = pickle.loads(pickle.dumps((fn, item)))  # as a remote worker gets them
-                seen.append(Path(item[0]).name)
-                yield fn(item)
+        def map_chunks(self, task, chunks):
+            for index, chunk in enumerate(chunks):
+                task, chunk = pickle.loads(pickle.dumps((task, chunk)))  # as a remote worker
+                seen.append([Path(i[0] if isinstance(i, tuple) else i).name for i in chunk])
+                yield index, task(chunk)
 
     report = json2voc(small, tmp_path / "out", "cat,dog", backend=Recording())
-    assert seen == ["a.json", "b.json", "c.json"]
+    names = ["a.json", "b.json", "c.json"]
+    assert [n for chunk in seen for n in chunk] == names + names  # label pass, then conversion
     assert report.written == 3
 
 
