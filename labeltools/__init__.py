@@ -26,6 +26,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "MAX_CLASSES",
     ),
     "errors": (
+        "BackendError",
         "DatasetError",
         "EvaluationError",
         "ImageReadError",
@@ -107,6 +108,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     )
     from .convert import FileReport, Json2vocReport, LabelSet, json2voc
     from .errors import (
+        BackendError,
         DatasetError,
         EvaluationError,
         ImageReadError,

@@ -65,6 +65,14 @@ _Workers = Annotated[
         "Results are the same for any number.",
     ),
 ]
+_Scheduler = Annotated[
+    Optional[str],
+    typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run on a Dask cluster: tcp://host:8786 (a running scheduler), or local / local:N "
+        "(N worker processes started for this run). Needs pip install 'labeltools[dask]'.",
+    ),
+]
 _DatasetOrLabels = Annotated[
     Path,
     typer.Argument(metavar="DATASET|LABEL_DIR", help="VOC dataset folder, or a folder of label PNGs."),
@@ -170,6 +178,7 @@ def json2voc_cmd(
         ),
     ] = False,
     workers: _Workers = 0,
+    scheduler: _Scheduler = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Convert a folder of labelme JSON files into a PASCAL-VOC segmentation dataset."""
@@ -197,7 +206,7 @@ def json2voc_cmd(
             viz=viz,
             overwrite=overwrite,
             keep_going=keep_going,
-            workers=workers,
+            workers=workers, backend=scheduler,
             progress=progress,
         )
     if as_json:
@@ -393,6 +402,7 @@ def rgb2index_cmd(
         ),
     ] = "error",
     workers: _Workers = 0,
+    scheduler: _Scheduler = None,
 ) -> None:
     """Convert colour masks to VOC index PNGs (P mode, VOC palette), one pass per image."""
     from .masks import UNKNOWN_MODES, rgb2index_files
@@ -404,7 +414,7 @@ def rgb2index_cmd(
         raise typer.BadParameter("only applies to the VOC palette", param_hint="--num-classes")
     pal = read_palette(palette, num_classes) if (palette is not None or num_classes is not None) else None
     with _Bar("rgb2index") as bar:
-        report = rgb2index_files(inp, out, pal, unknown, workers=workers, progress=bar)
+        report = rgb2index_files(inp, out, pal, unknown, workers=workers, backend=scheduler, progress=bar)
     for r in report.files:
         if r.note:
             typer.echo(f"Note: {r.src}: {r.note}", err=True)
@@ -438,6 +448,7 @@ def index2rgb_cmd(
         typer.Option("--names", exists=True, dir_okay=False, help="class_names.txt for the legend (default: the one beside IN's folder, if any)."),
     ] = None,
     workers: _Workers = 0,
+    scheduler: _Scheduler = None,
 ) -> None:
     """Colour index PNGs with the VOC palette, or overlay them on their photos."""
     from .masks import index2rgb_files
@@ -450,7 +461,7 @@ def index2rgb_cmd(
     class_names = class_names_by_index(names) if names is not None else None
     with _Bar("index2rgb") as bar:
         report = index2rgb_files(
-            inp, out, images=images, alpha=alpha, names=class_names, workers=workers, progress=bar
+            inp, out, images=images, alpha=alpha, names=class_names, workers=workers, backend=scheduler, progress=bar
         )
     n = len(report.files)
     kind = "overlay" if report.overlays else "colour PNG"
@@ -469,6 +480,7 @@ def split_cmd(
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing split lists.")] = False,
     workers: _Workers = 0,
+    scheduler: _Scheduler = None,
 ) -> None:
     """Write ImageSets/Segmentation/{train,val,test,trainval}.txt for a VOC dataset."""
     from .splits import split_dataset
@@ -476,7 +488,7 @@ def split_cmd(
     with _Bar("reading labels") as bar:
         report = split_dataset(
             dataset, val=val, test=test, seed=seed, stratify=stratify, overwrite=overwrite,
-            workers=workers, progress=bar,
+            workers=workers, backend=scheduler, progress=bar,
         )
     method = "stratified" if report.stratified else "random"
     table = _table(
@@ -516,6 +528,7 @@ def weights_cmd(
         typer.Option("--ignore-out-of-range", help="Leave label values >= N (other than 255) out instead of failing."),
     ] = False,
     workers: _Workers = 0,
+    scheduler: _Scheduler = None,
 ) -> None:
     """Class-balancing loss weights from the pixel counts of the label PNGs."""
     import json
@@ -528,7 +541,7 @@ def weights_cmd(
     with _Bar("counting pixels") as bar:
         result = dataset_weights(
             dataset, list_file=list_file, num_classes=num_classes, method=method,
-            ignore_out_of_range=ignore_out_of_range, workers=workers, progress=bar,
+            ignore_out_of_range=ignore_out_of_range, workers=workers, backend=scheduler, progress=bar,
         )
     labels, w = result.labels, result.weights
     names = labels.class_names
@@ -654,12 +667,13 @@ def check_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (for CI).")] = False,
     workers: _Workers = 0,
+    scheduler: _Scheduler = None,
 ) -> None:
     """Check a VOC dataset: missing files, split leaks, colour masks, bad values, sizes. Exit 1 on errors."""
     from .check import check_dataset
 
     with _Bar("checking") as bar:
-        report = check_dataset(dataset, num_classes=num_classes, workers=workers, progress=bar)
+        report = check_dataset(dataset, num_classes=num_classes, workers=workers, backend=scheduler, progress=bar)
     if as_json:
         import json
 
@@ -740,13 +754,14 @@ def stats_cmd(
     log: Annotated[bool, typer.Option("--log", help="Log-scale bars in --plot (rare classes stay visible).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
     workers: _Workers = 0,
+    scheduler: _Scheduler = None,
 ) -> None:
     """Per-class pixels, share and images, and the label sizes, of a dataset."""
     from .stats import dataset_stats
 
     with _Bar("counting pixels") as bar:
         stats = dataset_stats(
-            dataset, list_file=list_file, num_classes=num_classes, workers=workers, progress=bar
+            dataset, list_file=list_file, num_classes=num_classes, workers=workers, backend=scheduler, progress=bar
         )
     if plot is not None:
         from ._files import atomic_path
@@ -879,6 +894,7 @@ def eval_cmd(
         ),
     ] = None,
     workers: _Workers = 0,
+    scheduler: _Scheduler = None,
 ) -> None:
     """Score predicted label PNGs against ground truth: PA, class accuracy, IoU, mIoU, FWIoU."""
     import csv
@@ -901,7 +917,7 @@ def eval_cmd(
             class_names=classes,
             ignore_index=ignore_index,
             absent=absent.value,
-            workers=workers,
+            workers=workers, backend=scheduler,
             progress=bar,
         )
     m = result.metrics
