@@ -78,8 +78,21 @@ def _check_access(reads: Sequence[str], writes: Sequence[str]) -> str | None:
     return None
 
 
-def _apply(task: Callable[[Sequence[Any]], Any], chunk: Sequence[Any]) -> Any:
-    return task(chunk)
+class _Chunk:
+    """A chunk's items, opaque to Dask: a list argument would be walked item by item
+    looking for futures (~2 us per item on the client, 2 s per 10^6 items)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        self.items = items
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _Chunk, (self.items,)
+
+
+def _apply(task: Callable[[Sequence[Any]], Any], chunk: _Chunk) -> Any:
+    return task(chunk.items)
 
 
 class DaskBackend:
@@ -124,7 +137,7 @@ class DaskBackend:
 
         def submit(index: int, chunk: tuple[Any, ...], tries: int) -> None:
             future = client.submit(
-                _apply, task_future, chunk, key=f"labeltools-{run_id}-{index}-{tries}",
+                _apply, task_future, _Chunk(chunk), key=f"labeltools-{run_id}-{index}-{tries}",
                 pure=False,
             )
             pending[future] = (index, chunk, tries)
