@@ -5,6 +5,7 @@ One concept has one option name and one help text everywhere, defined here once 
 ``Annotated`` type (sqlite-utils' ``output_options`` idea):
 
 - ``--workers/-j N`` (:data:`Workers`): processes; 0 = one per CPU (the default).
+- ``--scheduler ADDRESS`` (:data:`Scheduler`): a Dask cluster instead (``backend=``).
 - ``--classes FILE`` (:func:`classes_option`): a ``class_names.txt`` (index = line number).
 - ``--val-ratio`` / ``--test-ratio`` (:data:`ValRatio`, :data:`TestRatio`): the share of ids
   in a split list.
@@ -42,6 +43,15 @@ Workers = Annotated[
         "--workers", "-j", min=0,
         help="Processes to use: 0 = one per CPU (the default), 1 = this process only. "
         "Results are the same for any number.",
+    ),
+]
+#: Where the work runs, beyond this machine: one option for every command that maps files.
+Scheduler = Annotated[
+    Optional[str],
+    typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run on a Dask cluster: tcp://host:8786 (a running scheduler), or local / local:N "
+        "(N worker processes started for this run). Needs pip install 'labeltools[dask]'.",
     ),
 ]
 DatasetOrLabels = Annotated[

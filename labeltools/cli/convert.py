@@ -7,7 +7,16 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ._common import Bar, JsonReport, LibraryChoice, ValRatio, Workers, echo_json, import_tables
+from ._common import (
+    Bar,
+    JsonReport,
+    LibraryChoice,
+    Scheduler,
+    ValRatio,
+    Workers,
+    echo_json,
+    import_tables,
+)
 
 
 def json2voc_cmd(
@@ -72,6 +81,7 @@ def json2voc_cmd(
         ),
     ] = False,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
     as_json: JsonReport = False,
 ) -> None:
     """Convert a folder of labelme JSON files into a PASCAL-VOC segmentation dataset."""
@@ -97,7 +107,7 @@ def json2voc_cmd(
             viz=viz,
             overwrite=overwrite,
             keep_going=keep_going,
-            workers=workers,
+            workers=workers, backend=scheduler,
             progress=progress,
         )
     if as_json:

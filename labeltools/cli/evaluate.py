@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._common import Bar, LibraryChoice, Workers, classes_option, percent, plural
+from ._common import Bar, LibraryChoice, Scheduler, Workers, classes_option, percent, plural
 
 _EvalClasses = classes_option("the dataset's class_names.txt")
 
@@ -78,6 +78,7 @@ def eval_cmd(
         ),
     ] = None,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """Score predicted label PNGs against ground truth: PA, class accuracy, IoU, mIoU, FWIoU."""
     from rich.console import Console
@@ -95,7 +96,7 @@ def eval_cmd(
             class_names=classes,
             ignore_index=ignore_index,
             absent=absent,
-            workers=workers,
+            workers=workers, backend=scheduler,
             progress=bar,
         )
     m = result.metrics
