@@ -27,7 +27,7 @@ import numpy as np
 
 from ._scratch import work_array
 from .colormap import label_colormap
-from .constants import IGNORE_INDEX
+from .constants import IGNORE_INDEX, UNKNOWN_COLOR_MODES
 from .errors import ImageReadError, OutputError, PaletteError
 from .io.files import label_files
 from .palettes import (
@@ -63,7 +63,7 @@ MAX_LISTED_COLORS = 20
 #: How many further failing files an error message names.
 MAX_LISTED_FILES = 5
 #: ``unknown=`` choices.
-UNKNOWN_MODES = ("error", "ignore")
+UNKNOWN_MODES = UNKNOWN_COLOR_MODES
 
 
 @dataclass(frozen=True)

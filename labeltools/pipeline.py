@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import errors
-from .constants import IGNORE_NAME
+from .constants import IGNORE_NAME, UNKNOWN_LABEL_MODES
 from .conversion import FileReport, Settings, convert_file
 from .engine import BackendSpec, open_backend, run
 from .errors import InputError, LabelNameError
@@ -53,7 +53,7 @@ __all__ = [
 PathLike = str | os.PathLike[str]
 
 #: ``--unknown`` modes: fail (default), paint unknown labels as void, or as background.
-UNKNOWN_MODES = ("error", "ignore", "background")
+UNKNOWN_MODES = UNKNOWN_LABEL_MODES
 
 
 # --------------------------------------------------------------------------- reports

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .constants import IGNORE_INDEX
+from .constants import IGNORE_INDEX, WEIGHT_METHODS
 from .errors import DatasetError
 from .formats.voc import CLASS_NAMES_FILE, LabelFiles, find_labels
 
@@ -281,7 +281,7 @@ def count_pixels(
 
 
 #: The weighting schemes :func:`class_weights` knows.
-METHODS = ("enet", "median-frequency", "inverse", "inverse-sqrt")
+METHODS = WEIGHT_METHODS
 
 #: ENet's constant: keeps 1 / ln(c + f) bounded (at 1 / ln(1.02) ~ 50.5) as f -> 0.
 ENET_C = 1.02

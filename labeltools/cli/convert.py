@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ..constants import UNKNOWN_LABEL_MODES
 from ._common import (
     Bar,
     JsonReport,
@@ -36,7 +37,7 @@ def json2voc_cmd(
         str,
         typer.Option(
             "--unknown",
-            click_type=LibraryChoice("labeltools.pipeline", "UNKNOWN_MODES"),
+            click_type=LibraryChoice(UNKNOWN_LABEL_MODES),
             help="Labels not in --labels: error (list them all, write nothing), "
             "ignore (void, 255) or background (0).",
         ),

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ..constants import WEIGHT_METHODS
 from ._common import (
     Bar,
     DatasetOrLabels,
@@ -217,7 +218,7 @@ def weights_cmd(
         str,
         typer.Option(
             "--method",
-            click_type=LibraryChoice("labeltools.weights", "METHODS"),
+            click_type=LibraryChoice(WEIGHT_METHODS),
             help="enet (1/ln(1.02+f), as pytorch-deeplab-xception), median-frequency, inverse or inverse-sqrt.",
         ),
     ] = "enet",

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..constants import ABSENT_POLICIES
 from ._common import Bar, LibraryChoice, Scheduler, Workers, classes_option, percent, plural
 
 _EvalClasses = classes_option("the dataset's class_names.txt")
@@ -52,7 +53,7 @@ def eval_cmd(
         str,
         typer.Option(
             "--absent",
-            click_type=LibraryChoice("labeltools.metrics", "ABSENT_POLICIES"),
+            click_type=LibraryChoice(ABSENT_POLICIES),
             help="A score that is 0/0 (a class in neither GT nor prediction): 'nan' = n/a and left "
             "out of the means (deeplab, mmseg); 'zero' = 0 and averaged in (torchmetrics).",
         ),

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..constants import UNKNOWN_COLOR_MODES
 from ._common import Bar, LibraryChoice, Scheduler, Workers, classes_option, plural
 
 _LegendClasses = classes_option("the one beside IN's folder, if any; used with --images")
@@ -38,7 +39,7 @@ def rgb2index_cmd(
         str,
         typer.Option(
             "--unknown",
-            click_type=LibraryChoice("labeltools.masks", "UNKNOWN_MODES"),
+            click_type=LibraryChoice(UNKNOWN_COLOR_MODES),
             help="A colour not in the palette: 'error' (list them, write nothing for that file) "
             "or 'ignore' (write 255 and report the counts).",
         ),
