@@ -31,7 +31,7 @@ from .constants import IGNORE_INDEX, UNKNOWN_COLOR_MODES
 from .errors import ImageReadError, OutputError, PaletteError
 from .io.files import label_files
 from .palettes import (
-    _RGB_MASK,
+    RGB_MASK,
     Palette,
     pack_pixels,
     pack_rgb,
@@ -311,7 +311,7 @@ def _image_keys(img: Image.Image) -> np.ndarray:
             pos += len(piece)
         if status < 0 or pos != raw.size:
             raise OSError(f"raw encoder error {status} after {pos} of {raw.size} bytes")
-    return np.bitwise_and(words, _RGB_MASK, out=words)
+    return np.bitwise_and(words, RGB_MASK, out=words)
 
 
 def _convert_one(

@@ -289,10 +289,10 @@ def dataset_ids(root: Path) -> tuple[str, ...]:
 
 def _present_classes(path: str) -> frozenset[int]:
     from .constants import IGNORE_INDEX
-    from .weights import _count_image
+    from .weights import count_image
 
     # The weights' per-image counter with all 256 values as classes: one shared reader.
-    counts = _count_image(path, 256, IGNORE_INDEX).counts
+    counts = count_image(path, 256, IGNORE_INDEX).counts
     return frozenset(np.flatnonzero(counts).tolist())
 
 

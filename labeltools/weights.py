@@ -172,7 +172,9 @@ def label_value_counts(path: str | os.PathLike[str]) -> np.ndarray:
     return np.bincount(read_label(path).ravel(), minlength=256).astype(np.int64)
 
 
-def _count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:
+def count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:
+    """One label PNG's pixel counts split into classes, void and out-of-range values
+    (shared by weights and split's class-presence pass)."""
     full = label_value_counts(path)
     hist = _split_histogram(full, num_classes, ignore_index)
     oor: tuple[tuple[int, int], ...] = ()
@@ -216,7 +218,7 @@ class _Counts:
 
 
 def _count_one(path: str, num_classes: int, ignore_index: int) -> _Counts:
-    res = _count_image(path, num_classes, ignore_index)
+    res = count_image(path, num_classes, ignore_index)
     present = res.counts > 0
     # The image's labelled pixels, credited to every class present in it.
     return _Counts(
