@@ -7,7 +7,17 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ._common import Bar, JsonReport, LibraryChoice, ValRatio, Workers, echo_json, import_tables
+from ..constants import UNKNOWN_LABEL_MODES
+from ._common import (
+    Bar,
+    JsonReport,
+    LibraryChoice,
+    Scheduler,
+    ValRatio,
+    Workers,
+    echo_json,
+    import_tables,
+)
 
 
 def json2voc_cmd(
@@ -27,7 +37,7 @@ def json2voc_cmd(
         str,
         typer.Option(
             "--unknown",
-            click_type=LibraryChoice("labeltools.pipeline", "UNKNOWN_MODES"),
+            click_type=LibraryChoice(UNKNOWN_LABEL_MODES),
             help="Labels not in --labels: error (list them all, write nothing), "
             "ignore (void, 255) or background (0).",
         ),
@@ -72,6 +82,7 @@ def json2voc_cmd(
         ),
     ] = False,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
     as_json: JsonReport = False,
 ) -> None:
     """Convert a folder of labelme JSON files into a PASCAL-VOC segmentation dataset."""
@@ -97,7 +108,7 @@ def json2voc_cmd(
             viz=viz,
             overwrite=overwrite,
             keep_going=keep_going,
-            workers=workers,
+            workers=workers, backend=scheduler,
             progress=progress,
         )
     if as_json:
