@@ -24,15 +24,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     A non-integer exit (``sys.exit("message")``) prints its message on stderr and
     returns 1, as the interpreter would. A bug escaping a command is raised.
     """
-    from labeltools.cli import app
-
     try:
+        from labeltools.cli import app
+
         app(args=None if argv is None else list(argv), prog_name="labeltools")
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
         print(exc.code, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Ctrl-C outside a command (while importing, say); inside one the CLI says it.
+        from labeltools.cli import INTERRUPTED, INTERRUPTED_STATUS
+
+        print(INTERRUPTED, file=sys.stderr)
+        return INTERRUPTED_STATUS
     return 0
 
 

@@ -35,7 +35,10 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
@@ -145,10 +148,78 @@ def _set_worker_task(task: Callable[[Any], Any]) -> None:
     _worker_task = task
 
 
+#: True in a pool worker while it runs a chunk: a SIGTERM then unwinds the chunk (its
+#: atomic writes remove their temporary files) instead of killing it mid-write.
+_in_task = False
+#: Seconds the main process gives workers to unwind after a Ctrl-C before SIGKILL.
+STOP_GRACE = 0.5
+
+
+class _Stopped(BaseException):
+    """Raised inside a worker's chunk by SIGTERM: unwinds it, then the worker exits."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:  # pragma: no cover - runs in a worker
+    if _in_task:
+        raise _Stopped
+    os._exit(128 + signum)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in a worker
+    """Ask Linux to SIGTERM this worker when the process that forked it dies.
+
+    Without it the workers of a main process killed with SIGKILL live on and keep
+    writing into the dataset (issue 10). Elsewhere there is no such call.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+
+
+def _init_worker(task: Callable[[Any], Any], parent: int | None) -> None:  # pragma: no cover
+    # Ctrl-C reaches the whole process group: the main process handles it and stops the
+    # workers; a worker printing its own KeyboardInterrupt traceback helps nobody.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    _die_with_parent()
+    if parent is not None and os.getppid() != parent:  # the parent died before prctl
+        os._exit(1)
+    _set_worker_task(task)
+
+
 def _call_worker_task(chunk: Any) -> Any:
+    global _in_task
     if _worker_task is None:  # pragma: no cover - a bug in this module, not bad input
         raise RuntimeError("engine worker used without its initializer")
-    return _worker_task(chunk)
+    _in_task = True
+    try:
+        return _worker_task(chunk)
+    except _Stopped:  # pragma: no cover - runs in a worker
+        os._exit(128 + signal.SIGTERM)
+    finally:
+        _in_task = False
+
+
+def _stop_workers(pool: Any, grace: float = STOP_GRACE) -> None:
+    """SIGTERM every worker of ``pool`` (each unwinds its chunk, removing its temporary
+    files), then SIGKILL those still running after ``grace`` seconds."""
+    # ProcessPoolExecutor has no public way to stop running tasks; _processes is its
+    # pid -> Process map (there since Python 3.2).
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    deadline = time.monotonic() + grace
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
 
 
 def _bounded(
@@ -199,20 +270,31 @@ class ProcessBackend:
         # Imported here: a serial run should not pay for the pool machinery.
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(
+        context = _mp_context()
+        # Forked workers check they still have their parent (it may die before prctl).
+        parent = os.getpid() if context.get_start_method() == "fork" else None
+        pool = ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=_mp_context(),
-            initializer=_set_worker_task,
-            initargs=(task,),
-        ) as pool:
-            try:
-                yield from _bounded(
-                    lambda chunk: pool.submit(_call_worker_task, chunk),
-                    chunks,
-                    self.workers * IN_FLIGHT_PER_WORKER,
-                )
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(task, parent),
+        )
+        stopped = False
+        try:
+            yield from _bounded(
+                lambda chunk: pool.submit(_call_worker_task, chunk),
+                chunks,
+                self.workers * IN_FLIGHT_PER_WORKER,
+            )
+        except BaseException as exc:
+            if not isinstance(exc, (Exception, GeneratorExit)):
+                # Ctrl-C (or SystemExit): stop now. Waiting for the running chunks is
+                # what hung a --workers 2 run for minutes after one Ctrl-C.
+                stopped = True
+                _stop_workers(pool)
+            raise
+        finally:
+            pool.shutdown(wait=not stopped, cancel_futures=True)
 
 
 class ExecutorBackend:

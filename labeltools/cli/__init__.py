@@ -43,6 +43,10 @@ __all__ = ["COMMAND_MODULES", "OLD_SPELLINGS", "app"]
 #: or absolute (``"labeltools._cli_voc2json"``).
 COMMAND_MODULES = (".convert", ".dataset", ".masks", ".evaluate", ".inspect")
 
+#: What Ctrl-C prints, and the exit status (128 + SIGINT, as a shell reports it).
+INTERRUPTED = "Interrupted: rerun the same command to resume"
+INTERRUPTED_STATUS = 130
+
 #: Command order in --help: convert, check, prepare for training, evaluate, inspect.
 _WORKFLOW = (
     "json2voc", "check", "stats", "split", "weights", "rgb2index", "index2rgb", "eval",
@@ -58,6 +62,10 @@ class _Group(TyperGroup):
             # typer.echo, not rich: a message may contain [brackets] from file names.
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            # Every write is atomic and json2voc resumes, so Ctrl-C loses nothing; say so.
+            typer.echo(INTERRUPTED, err=True)
+            raise typer.Exit(INTERRUPTED_STATUS) from None
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, command, rest = super().resolve_command(ctx, args)

@@ -42,50 +42,46 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
 
     The temporary file lives in the same folder so ``os.replace`` is a rename on one
-    file system (atomic on POSIX and Windows). On any exception it is removed and
-    ``path`` is untouched. ``suffix`` (default: ``path``'s own) keeps writers that
-    pick a format from the extension working.
+    file system (atomic on POSIX and Windows). On any exception (Ctrl-C included) it is
+    removed and ``path`` is untouched. ``suffix`` (default: ``path``'s own) keeps
+    writers that pick a format from the extension working.
     """
     target = Path(path)
     if suffix is None:
         suffix = target.suffix
-    tmp: Path | None = None
+    made: list[Path] = []
     try:
-        # Created inside the try: a Ctrl-C right after the creation still removes it.
-        tmp = _create_temp(target.parent, suffix)
-        yield tmp
-        os.replace(tmp, target)
+        os.close(_open_temp(target.parent, suffix, made))
+        yield made[0]
+        os.replace(made[0], target)
     except BaseException:
-        if tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+        _remove(made)
         raise
 
 
-def _create_temp(folder: Path, suffix: str) -> Path:
-    fd, tmp = _open_temp(folder, suffix)
-    os.close(fd)
-    return tmp
+def _open_temp(folder: str | os.PathLike[str], suffix: str, made: list[Path]) -> int:
+    """Create a new temporary file in ``folder``; return its descriptor.
 
-
-def _open_temp(folder: str | os.PathLike[str], suffix: str) -> tuple[int, Path]:
+    Its path is put into ``made`` *before* it is created: a Ctrl-C that lands between
+    the creation and the caller's next statement still finds it there to remove.
+    """
     # Not tempfile.mkstemp: it creates files with mode 0600, which os.replace would
     # carry over to the output. O_EXCL with 0666 lets the umask decide, as open() does.
     for _ in range(100):
         # os.urandom is what secrets.token_hex reads, without importing secrets (and with
         # it hmac, hashlib and random: 4 ms of every command's start-up).
-        tmp = Path(folder, f"{TMP_PREFIX}{os.urandom(_TMP_NAME_BYTES).hex()}{suffix}")
+        made[:] = [Path(folder, f"{TMP_PREFIX}{os.urandom(_TMP_NAME_BYTES).hex()}{suffix}")]
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            return os.open(made[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
-            continue
-        try:
-            return fd, tmp
-        except BaseException:  # pragma: no cover - a signal between open and return
-            os.close(fd)
-            tmp.unlink()
-            raise
+            made.clear()  # someone else's file: never ours to remove
     raise FileExistsError(f"{folder}: cannot create a temporary file")  # pragma: no cover
+
+
+def _remove(made: list[Path]) -> None:
+    for tmp in made:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -94,20 +90,18 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     # cost of atomic_path + write_bytes (which opens it twice), which shows on
     # thousands of small label PNGs.
     target = os.fspath(path)
-    tmp: Path | None = None
+    made: list[Path] = []
     try:
-        fd, tmp = _open_temp(os.path.dirname(target) or os.curdir, os.path.splitext(target)[1])
+        fd = _open_temp(os.path.dirname(target) or os.curdir, os.path.splitext(target)[1], made)
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
-        os.replace(tmp, target)
+        os.replace(made[0], target)
     except BaseException:
-        if tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+        _remove(made)
         raise
 
 
