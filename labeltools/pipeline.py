@@ -396,7 +396,7 @@ def _convert_locked(
     overwrite: bool,
     keep_going: bool,
     workers: int | None,
-    backend: Backend | None,
+    backend: BackendSpec,
     progress: Callable[[int, int], None] | None,
 ) -> ConvertReport:
     """The writing half of :func:`convert_dataset`, run while holding the folder's lock."""
