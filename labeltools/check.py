@@ -205,6 +205,9 @@ def _check_one(item: _Item, num_classes: int | None) -> _Findings:
     try:
         with open_header(item.label) as img:
             mode, size, fmt = img.mode, img.size, img.format
+            if fmt == "JPEG":
+                found.append(("unreadable_label", "a JPEG file, not a PNG"))
+                return _Findings(item.id, tuple(found))
             if image_size is not None and size != image_size:
                 found.append((
                     "size_mismatch",

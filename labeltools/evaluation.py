@@ -136,17 +136,21 @@ def _score_image(
     image_id, gt_path, pred_path = files
     gt = read_label(gt_path)
     pred = read_label(pred_path)
-    if gt.shape != pred.shape:
-        # VOCevalseg's order (values, then size) and wording, plus the file.
-        check_prediction_range(pred, num_classes, image_id=image_id)
-        raise EvaluationError(
-            f"{pred_path}: Results image '{image_id}' is the wrong size, was "
-            f"{pred.shape[0]} x {pred.shape[1]}, should be {gt.shape[0]} x {gt.shape[1]} "
-            f"(height x width of the ground truth)"
+    try:
+        if gt.shape != pred.shape:
+            # VOCevalseg's order (values, then size) and wording, plus the file.
+            check_prediction_range(pred, num_classes, image_id=image_id)
+            raise EvaluationError(
+                f"Results image '{image_id}' is the wrong size, was "
+                f"{pred.shape[0]} x {pred.shape[1]}, should be {gt.shape[0]} x {gt.shape[1]} "
+                f"(height x width of the ground truth)"
+            )
+        cm = ConfusionMatrix.from_labels(
+            gt, pred, num_classes, ignore_index=ignore_index, image_id=image_id
         )
-    cm = ConfusionMatrix.from_labels(
-        gt, pred, num_classes, ignore_index=ignore_index, image_id=image_id
-    )
+    except EvaluationError as exc:
+        # VOCevalseg's wording names the id; the file it is in comes first, as everywhere.
+        raise EvaluationError(f"{pred_path}: {exc}") from None
     return cm, ((image_id,) if cm.gt_out_of_range else ())
 
 

@@ -343,6 +343,11 @@ def _convert_one(
     src, dst = pair
     with open_header(src) as img, pillow_errors(src, "pixels"):
         mode = img.mode
+        if img.format == "JPEG":
+            raise PaletteError(
+                f"{src}: expected a PNG colour mask, found a JPEG file (its lossy colours "
+                f"match no palette exactly)"
+            )
         if mode == "P":
             index = np.array(img, dtype=np.uint8)
             note = "" if is_voc_palette(img) else "P input with a non-VOC palette: indices kept"

@@ -443,7 +443,8 @@ def dataset_weights(
         progress=progress,
     )
     if counts.out_of_range and not ignore_out_of_range:
-        raise DatasetError(_out_of_range_message(counts, ignore_index))
+        folder = Path(labels.paths[0]).parent if labels.paths else labels.root
+        raise DatasetError(f"{folder}: {_out_of_range_message(counts, ignore_index)}")
     return DatasetWeights(labels, class_weights(counts, method))
 
 

@@ -191,7 +191,8 @@ def test_weights_cli_out_of_range_exit_1(tmp_path):
     result = run_cli("weights", str(root), "--num-classes", "2", "--workers", "1")
     assert result.returncode == 1
     assert result.stderr == (
-        "Error: 5 of 10 label files hold values >= 2 (the number of classes) other than 255: "
+        f"Error: {root / 'SegmentationClass'}: "
+        "5 of 10 label files hold values >= 2 (the number of classes) other than 255: "
         "2 (5 px in im0.png, im2.png, im4.png and 2 more); fix the labels, give the right number "
         "of classes, or leave them out (--ignore-out-of-range)\n"
     )

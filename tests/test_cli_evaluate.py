@@ -126,9 +126,9 @@ def test_eval_out_of_range_prediction_exit_1(tmp_path):
     Image.fromarray(lblsave_bad).save(pred / "img0.png")
     result = runner.invoke(app, ["eval", str(gt), str(pred), "--num-classes", "3"])
     assert result.exit_code == 1
-    assert (
-        result.stderr
-        == "Error: Results image 'img0' has out of range value 3 (the value should be <= 2)\n"
+    assert result.stderr == (
+        f"Error: {pred / 'img0.png'}: Results image 'img0' has out of range value 3 "
+        f"(the value should be <= 2)\n"
     )
 
 

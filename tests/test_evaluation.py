@@ -136,9 +136,9 @@ def test_prediction_out_of_range_message_is_vocevalseg(tmp_path):
     lblsave(pred / "img1.png", bad)
     with pytest.raises(EvaluationError) as info:
         evaluate(gt, pred, num_classes=3, workers=2)
-    assert (
-        str(info.value)
-        == "Results image 'img1' has out of range value 5 (the value should be <= 2)"
+    assert str(info.value) == (
+        f"{pred / 'img1.png'}: Results image 'img1' has out of range value 5 "
+        f"(the value should be <= 2)"
     )
 
 
@@ -156,7 +156,7 @@ def test_size_mismatch_gives_both_sizes(tmp_path):
 def test_out_of_range_is_reported_before_wrong_size(tmp_path):
     gt, pred, _ = make_pairs(tmp_path, n=1)
     lblsave(pred / "img0.png", np.full((4, 6), 9, np.uint8))
-    with pytest.raises(EvaluationError, match=r"^Results image 'img0' has out of range value 9 "):
+    with pytest.raises(EvaluationError, match=r"img0\.png: Results image 'img0' has out of range value 9 "):
         evaluate(gt, pred, num_classes=3)
 
 

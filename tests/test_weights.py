@@ -213,6 +213,7 @@ def test_dataset_weights_out_of_range_error(tmp_path):
     with pytest.raises(DatasetError) as exc:
         dataset_weights(root)
     assert str(exc.value) == (
+        f"{root / 'SegmentationClass'}: "
         "1 of 3 label files hold values >= 3 (the number of classes) other than 255: "
         "3 (1 px in c.png); 7 (2 px in c.png); fix the labels, give the right number of "
         "classes, or leave them out (--ignore-out-of-range)"

@@ -117,6 +117,9 @@ def _pillow_read(path: PathLike) -> np.ndarray:
 
     with open_header(path) as img:
         mode = img.mode
+        if img.format == "JPEG":
+            # Lossy: its "indices" are smeared at every edge, whatever its name says.
+            raise LabelImageError(f"{path}: expected a PNG label image, found a JPEG file")
         if mode in ("RGB", "RGBA"):
             raise LabelImageError(
                 f"{path}: expected class indices (a P or L PNG), found {mode} colours; "
