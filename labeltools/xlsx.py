@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,10 @@ PathLike = str | os.PathLike[str]
 #: Excel's sheet size (also LibreOffice's since 7.4).
 EXCEL_MAX_COLUMNS = 16_384
 EXCEL_MAX_ROWS = 1_048_576
+#: Pixels dump-xlsx writes at most (2048 x 2048). A cell costs ~50 bytes while the
+#: workbook is built, so 10000 x 10000 pixels (inside Excel's sheet size) needed ~5 GiB
+#: and ~50 s before failing; larger regions are refused from the header, before decoding.
+MAX_CELLS = 2048 * 2048
 #: One header row (x) and one header column (y) hold the pixel coordinates.
 HEADER_CELLS = 1
 #: Column width (in characters) and row height (in points) that make a pixel cell
@@ -142,10 +148,22 @@ def _check_excel_limits(path: PathLike, box: Box, whole: bool) -> None:
             f"with the coordinate headers; a sheet holds at most {EXCEL_MAX_COLUMNS} columns "
             f"and {EXCEL_MAX_ROWS} rows: dump a region with --box x,y,w,h, or use --csv"
         )
+    if w * h > MAX_CELLS:
+        side = math.isqrt(MAX_CELLS)
+        raise LabelValueError(
+            f"{path}: {w}x{h} pixels are {w * h} cells, more than dump-xlsx writes (at most "
+            f"{MAX_CELLS}, e.g. {side}x{side}); dump a region with --box x,y,w,h, or use --csv"
+        )
 
 
 def _read_region(path: PathLike, box: Box | None, excel: bool) -> _Region:
-    with open_header(path) as img:  # a header cut short is open_header's ImageReadError
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        # Pillow warns from 89 Mpx on; dump-xlsx decides for itself (MAX_CELLS, --csv).
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        img = open_header(path)  # a header cut short is open_header's ImageReadError
+    with img:
         mode = img.mode
         if mode not in _INDEX_MODES + _WIDE_MODES + _COLOUR_MODES:
             raise LabelImageError(
