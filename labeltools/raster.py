@@ -51,6 +51,115 @@ POINT_SIZE = 5
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
 
+#: Coordinates further than this many canvas sizes outside the canvas are clipped first:
+#: Pillow draws nothing at all for a polygon corner beyond 2**31 or a circle of radius
+#: 1e9 (issue 10), where the shape covers the image. Nearer shapes are drawn as given,
+#: so every ordinary label stays pixel-exact with labelme.
+_FAR_CANVASES = 4
+
+
+_CLIPPED_TYPES = ("circle", "rectangle", "polygon", "oriented_rectangle", "line", "linestrip",
+                  "point")
+
+
+def _clip_polygon(
+    xy: Sequence[tuple[float, float]], box: tuple[float, float, float, float]
+) -> list[tuple[float, float]]:
+    """Sutherland-Hodgman: ``xy`` clipped to ``box`` (x0, y0, x1, y1). The new corners lie
+    on the box's edges, outside the canvas, so no pixel inside it changes."""
+    x0, y0, x1, y1 = box
+    edges = (
+        (lambda p: p[0] >= x0, lambda p, q: (x0, p[1] + (q[1] - p[1]) * (x0 - p[0]) / (q[0] - p[0]))),
+        (lambda p: p[0] <= x1, lambda p, q: (x1, p[1] + (q[1] - p[1]) * (x1 - p[0]) / (q[0] - p[0]))),
+        (lambda p: p[1] >= y0, lambda p, q: (p[0] + (q[0] - p[0]) * (y0 - p[1]) / (q[1] - p[1]), y0)),
+        (lambda p: p[1] <= y1, lambda p, q: (p[0] + (q[0] - p[0]) * (y1 - p[1]) / (q[1] - p[1]), y1)),
+    )
+    points = list(xy)
+    for inside, cross in edges:
+        if not points:
+            break
+        out = []
+        for i, q in enumerate(points):
+            p = points[i - 1]
+            if inside(q):
+                if not inside(p):
+                    out.append(cross(p, q))
+                out.append(q)
+            elif inside(p):
+                out.append(cross(p, q))
+        points = out
+    return points
+
+
+def _clip_segment(
+    p: tuple[float, float], q: tuple[float, float], box: tuple[float, float, float, float]
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Liang-Barsky: the part of segment ``pq`` inside ``box``, or None."""
+    x0, y0, x1, y1 = box
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    t0, t1 = 0.0, 1.0
+    for den, num in ((-dx, p[0] - x0), (dx, x1 - p[0]), (-dy, p[1] - y0), (dy, y1 - p[1])):
+        if den == 0:
+            if num < 0:
+                return None
+            continue
+        t = num / den
+        if den < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return (p[0] + t0 * dx, p[1] + t0 * dy), (p[0] + t1 * dx, p[1] + t1 * dy)
+
+
+def _draw_far_shape(
+    draw: ImageDraw.ImageDraw,
+    shape_type: str,
+    xy: Sequence[tuple[float, float]],
+    value: int,
+    line_width: int,
+    point_size: int,
+    size: tuple[int, int],
+) -> bool:
+    """Draw a shape that reaches far outside the canvas, clipped; False if it does not."""
+    if shape_type not in _CLIPPED_TYPES:
+        return False
+    w, h = size
+    reach = _FAR_CANVASES * max(w, h, 1)
+    coords = [abs(c) for pt in xy for c in pt]
+    if shape_type == "circle":
+        (cx, cy), (px, py) = xy
+        coords.append(math.hypot(cx - px, cy - py) + max(abs(cx), abs(cy)))
+    if not coords or max(coords) <= reach:
+        return False
+    margin = float(line_width + point_size + 2)
+    box = (-margin, -margin, w + margin, h + margin)
+    if shape_type == "circle":
+        # Pixel centres within the radius: at this size Pillow's ellipse is that disc.
+        (cx, cy), (px, py) = xy
+        r = math.hypot(cx - px, cy - py)
+        ys, xs = np.mgrid[0:h, 0:w]
+        inside = (xs - cx) ** 2 + (ys - cy) ** 2 <= r * r
+        draw.bitmap((0, 0), Image.fromarray(inside.astype(np.uint8) * 255, "L"), fill=value)
+    elif shape_type == "rectangle":
+        (x0, y0), (x1, y1) = xy
+        lo_x, hi_x = sorted((min(max(x0, box[0]), box[2]), min(max(x1, box[0]), box[2])))
+        lo_y, hi_y = sorted((min(max(y0, box[1]), box[3]), min(max(y1, box[1]), box[3])))
+        draw.rectangle(((lo_x, lo_y), (hi_x, hi_y)), outline=value, fill=value)
+    elif shape_type in ("polygon", "oriented_rectangle"):
+        clipped = _clip_polygon(xy, box)
+        if len(clipped) >= 2:
+            draw.polygon(clipped, outline=value, fill=value)
+    elif shape_type in ("line", "linestrip"):
+        for p, q in zip(xy, xy[1:]):
+            piece = _clip_segment(p, q, box)
+            if piece is not None:
+                draw.line(list(piece), fill=value, width=line_width)
+    # A far point (a disc of radius point_size) is entirely outside: nothing to draw.
+    return True
+
+
 def draw_shape(
     draw: ImageDraw.ImageDraw,
     shape_type: str,
@@ -59,7 +168,13 @@ def draw_shape(
     line_width: int = LINE_WIDTH,
     point_size: int = POINT_SIZE,
 ) -> None:
-    """Draw one non-mask shape with ``value``: labelme's ``shape_to_mask`` geometry."""
+    """Draw one non-mask shape with ``value``: labelme's ``shape_to_mask`` geometry.
+
+    A shape reaching far outside the canvas (coordinates beyond 2**31, a circle of
+    radius 1e9) is clipped to the canvas first, so what covers the image is drawn.
+    """
+    if _draw_far_shape(draw, shape_type, xy, value, line_width, point_size, draw.im.size):
+        return
     if shape_type == "circle":
         (cx, cy), (px, py) = xy
         d = math.sqrt((cx - px) ** 2 + (cy - py) ** 2)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Protocol
 
+from ..errors import ImageReadError
 from ..io.files import atomic_path, atomic_write_bytes
 from .labelme import Annotation, ImageInfo, load_image
 
@@ -36,6 +37,13 @@ __all__ = [
 #: JPEG settings for images that must be re-encoded (rotated, PNG, embedded data):
 #: high quality and no chroma subsampling, so object edges keep their colour.
 JPEG_QUALITY = 95
+#: A JPEG ends with its EOI marker, within the last KiB (some writers pad after it): a
+#: file without it was cut short (an interrupted copy or download) and is not copied.
+JPEG_END = b"\xff\xd9"
+JPEG_TAIL_BYTES = 1024
+#: Pillow's modes for 16-bit (and 32-bit integer) grey images: a PNG photo of them holds
+#: 0..65535; ``convert("RGB")`` clips them at 255 (a white picture), so they are scaled.
+_WIDE_GREY_MODES = ("I;16", "I;16B", "I;16L", "I")
 JPEG_SUBSAMPLING = 0  # 4:4:4
 
 
@@ -142,13 +150,25 @@ def write_image(item: Item, target: str) -> None:
     if info.format == "JPEG" and info.orientation == 1:
         # Copy the bytes: re-encoding (labelme uses quality 75) loses detail every time.
         if info.data is not None:
-            atomic_write_bytes(target, info.data)
+            data = info.data
         else:
             assert item.source is not None
             item.source.seek(0)
-            atomic_write_bytes(target, item.source.read())
+            data = item.source.read()
+        if JPEG_END not in data[-JPEG_TAIL_BYTES:]:
+            shown = "its embedded imageData" if info.source is None else f"the image {info.source}"
+            raise ImageReadError(
+                f"{item.annotation.path}: {shown} is truncated (JPEG end marker missing)"
+            )
+        atomic_write_bytes(target, data)
         return
     img = load_image(item.annotation)  # upright pixels: the grid the labels were drawn on
+    if img.mode in _WIDE_GREY_MODES:
+        import numpy as np
+        from PIL import Image
+
+        wide = np.asarray(img)
+        img = Image.fromarray((np.clip(wide, 0, 65535) >> 8).astype(np.uint8), "L")
     if img.mode not in ("L", "RGB"):
         img = img.convert("RGB")
     with atomic_path(target, suffix=".jpg") as tmp:
