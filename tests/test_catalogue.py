@@ -25,6 +25,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -250,24 +251,32 @@ _RUNNING: dict[Path, subprocess.Popen[bytes]] = {}
 
 
 def _first_run_completes(t: Path, o: Outcome) -> None:
-    first = _RUNNING.pop(t)
-    _, err = first.communicate(timeout=60)
-    assert first.returncode == 0, err.decode()
-    assert lists(t, "trainval"), "the first run did not finish its dataset"
+    holder = _RUNNING.pop(t)
+    _, err = holder.communicate(b"", timeout=60)  # releases the lock
+    assert holder.returncode == 0, err.decode()
+    assert lists(t, "trainval"), "the refused run removed the dataset's lists"
 
 
 @row("j2v-concurrent-run-locked", "concurrent", 1,
      "Error: {t}/out: the folder is in use by another labeltools json2voc run; wait for it to "
      "finish", after="any", proc=True, check=_first_run_completes)
 def _(t, m):
-    h.corpus(t / "in", 200)
-    first = h.popen(j2v(t))
-    _RUNNING[t] = first
-    labels = t / "out" / "SegmentationClass"
-    deadline = time.monotonic() + 30
-    while not (labels.is_dir() and any(labels.iterdir())):
-        assert first.poll() is None and time.monotonic() < deadline, "first run ended early"
-        time.sleep(0.005)
+    # "Another run" holds the folder: json2voc's own lock, taken by a process that waits,
+    # so the row does not depend on timing (test_faults races two real runs).
+    good_input(t)
+    import labeltools
+
+    labeltools.json2voc(t / "in", t / "out", workers=1)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from pathlib import Path; from labeltools.incremental import Records\n"
+         "with Records(Path(sys.argv[1]), 'json2voc').lock():\n"
+         "    print('locked', flush=True); sys.stdin.read()",
+         str(t / "out")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=h.cli_env(),
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+    _RUNNING[t] = holder
     return j2v(t)
 
 

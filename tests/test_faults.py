@@ -170,3 +170,32 @@ def test_sigint_then_rerun(corpus: tuple[Path, dict[str, str]], tmp_path: Path, 
     assert took < SIGINT_SECONDS, f"took {took:.2f} s to stop after Ctrl-C"
     assert not h.temp_files(out), h.temp_files(out)
     _rerun_matches_clean(src, out, clean, workers)
+
+
+LOCKED = "the folder is in use by another labeltools json2voc run; wait for it to finish"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_two_runs_at_once(corpus: tuple[Path, dict[str, str]], tmp_path: Path,
+                          workers: int) -> None:
+    """Two runs into one folder at once (one used to die of a torn journal): each either
+    finishes or is refused with the lock message; no traceback; the dataset is whole."""
+    src, clean = corpus
+    out = tmp_path / "out"
+    runs = [_start(src, out, workers) for _ in range(2)]
+    try:
+        results = [proc.communicate(timeout=120) for proc in runs]
+    finally:
+        for proc in runs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate(timeout=10)
+    statuses = sorted(proc.returncode for proc in runs)
+    errs = [err.decode("utf-8", "backslashreplace") for _, err in results]
+    assert all("Traceback" not in e for e in errs), errs
+    for proc, err in zip(runs, errs):
+        if proc.returncode:
+            assert (proc.returncode, err.strip()) == (1, f"Error: {out}: {LOCKED}")
+    assert statuses[0] == 0, errs
+    got = _dataset(out)
+    assert got == clean, "the dataset differs from a clean run's"
