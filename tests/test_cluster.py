@@ -218,29 +218,59 @@ def test_a_worker_that_cannot_see_the_input_is_named(corpus, scheduler):
     assert not (corpus["root"] / "voc-relative").exists()
 
 
-def test_killing_a_worker_mid_run_still_gives_identical_outputs(corpus, scheduler, tmp_path):
-    """Last test of the module: it leaves the cluster with one worker."""
-    voc = tmp_path / "voc"
-    job = subprocess.Popen(
+def _json2voc_on(scheduler: dict, corpus: dict, voc: Path) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, "-m", "labeltools", "json2voc", str(corpus["src"]), str(voc),
          "--labels", corpus["labels"], "--scheduler", scheduler["address"]],
         env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+def _wait_for_outputs(job: subprocess.Popen, voc: Path, n: int = 10) -> None:
+    written = voc / "SegmentationClass"
+    deadline = time.monotonic() + TIMEOUT
+    while not (written.is_dir() and len(os.listdir(written)) >= n):
+        assert job.poll() is None, job.communicate()
+        assert time.monotonic() < deadline, "json2voc wrote nothing"
+        time.sleep(0.01)
+
+
+def test_killing_the_client_then_rerunning_resumes(corpus, scheduler, tmp_path):
+    voc = tmp_path / "voc"
+    journal = voc / ".labeltools-json2voc" / "journal.jsonl"
+    job = _json2voc_on(scheduler, corpus, voc)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        # Killed once the client has journalled some chunks (the workers wrote more by then).
+        while not (journal.is_file() and journal.read_text().count("\n") >= 10):
+            assert job.poll() is None, job.communicate()
+            assert time.monotonic() < deadline, "json2voc journalled nothing"
+            time.sleep(0.01)
+        job.kill()
+    finally:
+        job.communicate(timeout=TIMEOUT)
+    assert len(os.listdir(voc / "SegmentationClass")) < 5 * COPIES  # killed mid-run
+    rerun = _cli("json2voc", str(corpus["src"]), str(voc), "--labels", corpus["labels"],
+                 "--scheduler", scheduler["address"], "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["skipped"] > 0  # the journal's files were not redone
+    assert _tree(voc) == _tree(corpus["local"])
+
+
+def test_killing_a_worker_mid_run_still_gives_identical_outputs(corpus, scheduler, tmp_path):
+    """Last test of the module: it leaves the cluster with one worker."""
+    voc = tmp_path / "voc"
+    job = _json2voc_on(scheduler, corpus, voc)
     try:
         victim = scheduler["workers"][0]
-        written = voc / "SegmentationClass"
-        deadline = time.monotonic() + TIMEOUT
-        while not (written.is_dir() and len(os.listdir(written)) >= 10):
-            assert job.poll() is None, job.communicate()
-            assert time.monotonic() < deadline, "json2voc wrote nothing"
-            time.sleep(0.01)
+        _wait_for_outputs(job, voc)
         os.killpg(victim.pid, signal.SIGKILL)
         killed_mid_run = job.poll() is None
         stdout, stderr = job.communicate(timeout=TIMEOUT)
     finally:
         if job.poll() is None:
             job.kill()
-            job.wait()
+            job.communicate()
     assert victim.wait(timeout=10) == -signal.SIGKILL
     assert killed_mid_run
     assert job.returncode == 0, stderr
