@@ -86,7 +86,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "dataset_weights",
         "pixel_histogram",
     ),
+    "vectorize": ("maps_to_shapes",),
     "voc": ("class_names_by_index", "read_id_list"),
+    "voc2labelme": ("Voc2jsonReport", "voc2json"),
     "xlsx": ("PixelDump", "dump_csv", "dump_xlsx"),
 }
 
@@ -157,7 +159,9 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         stratified_split_ids,
     )
     from .stats import DatasetStats, dataset_stats
+    from .vectorize import maps_to_shapes
     from .voc import class_names_by_index, read_id_list
+    from .voc2labelme import Voc2jsonReport, voc2json
     from .weights import (
         ClassCounts,
         ClassWeights,

@@ -984,3 +984,8 @@ def colormap_cmd(
     with atomic_path(out, suffix=".png") as tmp:
         img.save(tmp, format="PNG")
     typer.echo(f"Wrote {out} ({n} classes, {img.width}x{img.height})")
+
+
+from ._cli_voc2json import register as _register_voc2json  # noqa: E402
+
+_register_voc2json(app)
