@@ -148,8 +148,8 @@ def _polygon_points(pts: np.ndarray, origin: tuple[int, int]) -> list[list[float
 @dataclass(frozen=True)
 class _Emitted:
     shape: dict[str, Any]
-    #: Pixels the polygon paints outside its region, in the patch frame (polygon mode
-    #: only): whoever owns them must be drawn after it. ``None`` when it paints none.
+    #: The holes the polygon fills, in the patch frame (polygon mode only): whoever owns
+    #: those pixels must be drawn after it. ``None`` when it has none.
     spill: np.ndarray | None = None
 
 
@@ -170,9 +170,12 @@ def _component_shape(patch: np.ndarray, origin: tuple[int, int], label: str,
                     return _Emitted(_shape(label, "polygon", _polygon_points(pts, origin), group_id))
         return _Emitted(mask_shape(patch, origin, label, group_id))
     pts = _simplify(traced.outer, epsilon)
-    drawn = _draw_polygon(pts, size)
-    spill = drawn & ~target
     shape = _shape(label, "polygon", _polygon_points(pts, origin), group_id)
+    if not traced.holes:
+        return _Emitted(shape)
+    # What the polygon fills besides its region: its holes (the simplification's own
+    # few pixels of spill over the outline are not worth reordering for).
+    spill = _draw_polygon(traced.outer, size) & ~target
     return _Emitted(shape, spill[1:-1, 1:-1] if spill.any() else None)
 
 
