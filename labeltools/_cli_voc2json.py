@@ -25,7 +25,8 @@ def register(app: typer.Typer) -> None:
     def voc2json_cmd(
         dataset: _DatasetOrLabels,
         output_dir: Annotated[
-            Path, typer.Argument(help="Folder for the labelme JSON files (new or empty).")
+            Path,
+            typer.Argument(metavar="OUTPUT_DIR", help="Folder for the labelme JSON files (new or empty)."),
         ],
         images: Annotated[
             Optional[Path],

@@ -166,7 +166,9 @@ def _component_shape(patch: np.ndarray, origin: tuple[int, int], label: str,
             simple = _simplify(traced.outer, epsilon)
             candidates = [simple] if len(simple) == len(traced.outer) else [simple, traced.outer]
             for pts in candidates:
-                if np.array_equal(_draw_polygon(pts, size), target):
+                # Fewer than 3 distinct vertices (a region a pixel or two wide): not a
+                # polygon anyone could edit, so a mask.
+                if len(pts) >= 3 and np.array_equal(_draw_polygon(pts, size), target):
                     return _Emitted(_shape(label, "polygon", _polygon_points(pts, origin), group_id))
         return _Emitted(mask_shape(patch, origin, label, group_id))
     pts = _simplify(traced.outer, epsilon)
@@ -228,6 +230,8 @@ class _Unit:
     label: str
     group_id: int | None
     region: np.ndarray  # bool (H, W)
+    #: A one-pixel placeholder: always a mask shape, whatever the mode.
+    placeholder: bool = False
 
 
 def _class_label(names: Sequence[str], value: int) -> str:
@@ -264,6 +268,7 @@ def _units(cls: np.ndarray, obj: np.ndarray | None, names: Sequence[str]) -> lis
     top = ids[-1] if ids else 0
     gaps = [k for k in range(1, top + 1) if k not in grouped]
     for j, k in enumerate(gaps):
+        voids_left = bool(voids)
         if voids:
             take = voids if j == len(gaps) - 1 else voids[:1]
             region = np.logical_or.reduce(take) if len(take) > 1 else take[0]
@@ -273,7 +278,7 @@ def _units(cls: np.ndarray, obj: np.ndarray | None, names: Sequence[str]) -> lis
             region = np.zeros_like(void)
             y, x = np.argwhere(nxt)[0]
             region[y, x] = True
-        grouped[k] = [_Unit(IGNORE_NAME, k, region)]
+        grouped[k] = [_Unit(IGNORE_NAME, k, region, placeholder=not voids_left)]
     for k in range(1, top + 1):
         units.extend(grouped[k])
     # Labelled pixels outside every instance: json2voc will give them ids of their own.
@@ -325,7 +330,8 @@ def maps_to_shapes(
     emitted: list[tuple[_Emitted, tuple[int, int], np.ndarray]] = []
     for unit in _units(cls, obj, names):
         for patch, origin in _components(unit.region):
-            em = _component_shape(patch, origin, unit.label, unit.group_id, shape, epsilon)
+            mode = "mask" if unit.placeholder else shape
+            em = _component_shape(patch, origin, unit.label, unit.group_id, mode, epsilon)
             emitted.append((em, origin, patch))
     if shape != "polygon":
         return [em.shape for em, _, _ in emitted]
