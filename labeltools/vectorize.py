@@ -108,10 +108,10 @@ def mask_shape(patch: np.ndarray, origin: tuple[int, int], label: str,
 def _draw_polygon(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """What json2voc paints for this polygon on a ``size`` (w, h) canvas: a bool array."""
     canvas = Image.new("L", size, 0)
-    xy = [(float(x), float(y)) for x, y in points]
-    if len(xy) < 3:
-        xy += [xy[-1]] * (3 - len(xy))
-    ImageDraw.Draw(canvas).polygon(xy, outline=1, fill=1)
+    if len(points) < 3:
+        points = np.concatenate([points, np.repeat(points[-1:], 3 - len(points), axis=0)])
+    # A flat list of ints: Pillow's fastest argument form, the same vertices.
+    ImageDraw.Draw(canvas).polygon(points.ravel().tolist(), outline=1, fill=1)
     return np.asarray(canvas, dtype=bool)
 
 
@@ -138,8 +138,8 @@ def _simplify(outer: np.ndarray, epsilon: float) -> np.ndarray:
 
 
 def _polygon_points(pts: np.ndarray, origin: tuple[int, int]) -> list[list[float]]:
-    ox, oy = origin[0] - 1, origin[1] - 1  # the patch was padded by one pixel
-    out = [[float(x + ox), float(y + oy)] for x, y in pts.tolist()]
+    shifted = (pts + (origin[0] - 1, origin[1] - 1)).astype(np.float64)  # the patch was padded
+    out = shifted.tolist()
     while len(out) < 3:  # a one- or two-pixel region: labelme polygons need 3 points
         out.append(list(out[-1]))
     return out
@@ -256,11 +256,15 @@ def _units(cls: np.ndarray, obj: np.ndarray | None, names: Sequence[str]) -> lis
         return units
     # 255 in a VOC object map is a void border: no instance there.
     inst = np.where(void | (obj == IGNORE_INDEX), 0, obj)
-    ids = [int(k) for k in np.unique(inst).tolist() if k]
+    ids = [k for k in np.flatnonzero(np.bincount(inst.ravel())).tolist() if k]
     grouped: dict[int, list[_Unit]] = {}
     for k in ids:
         where = inst == k
-        for c in np.unique(cls[where]).tolist():
+        classes = np.flatnonzero(np.bincount(cls[where], minlength=1)).tolist()
+        if len(classes) == 1:  # the rule: one instance, one class
+            grouped[k] = [_Unit(_class_label(names, classes[0]), k, where)]
+            continue
+        for c in classes:
             grouped.setdefault(k, []).append(_Unit(_class_label(names, int(c)), k, where & (cls == c)))
     # Gaps: ids json2voc must hand out without painting them (see the module docstring).
     voids = [p for p in _void_parts(void)]

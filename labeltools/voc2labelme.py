@@ -42,6 +42,7 @@ __all__ = [
     "Voc2jsonReport",
     "Voc2jsonSettings",
     "convert_label",
+    "labelme_json",
     "voc2json",
 ]
 
@@ -124,6 +125,25 @@ class Voc2jsonReport:
 # --------------------------------------------------------------------------- one file
 
 
+def labelme_json(doc: dict[str, Any]) -> str:
+    """``doc`` as JSON text: one key per line, one shape per line.
+
+    labelme's own ``indent=2`` puts every coordinate on a line of its own and runs
+    json's pure-Python encoder (a quarter of voc2json's time); one compact line per
+    shape keeps the file readable and diffable at the C encoder's speed.
+    """
+    dumps = json.dumps
+    lines = []
+    for key, value in doc.items():
+        if key == "shapes" and value:
+            inner = ",\n".join(f"    {dumps(s, ensure_ascii=False)}" for s in value)
+            lines.append(f'  "shapes": [\n{inner}\n  ]')
+        else:
+            lines.append(f"  {dumps(key)}: {dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+
 def _read_classes(path: Path, palette: Any) -> np.ndarray:
     """Class indices of a label PNG: P / L indices as they are, RGB(A) colours by the palette."""
     from .masks import match_colors, unknown_colors_message
@@ -183,8 +203,8 @@ def convert_label(settings: Voc2jsonSettings, job: tuple[str, str, str | None, s
             f"{cls_path}: label is {height}x{width} but its image {image} is {img_h}x{img_w} "
             f"(height x width, upright)"
         )
-    values = np.unique(cls)
-    top = int(values[values != IGNORE_INDEX].max(initial=0))
+    present = np.flatnonzero(np.bincount(cls.ravel(), minlength=IGNORE_INDEX + 1)[:IGNORE_INDEX])
+    top = int(present[-1]) if present.size else 0
     if top >= len(settings.names):
         raise LabelImageError(
             f"{cls_path}: class value {top} has no name: {len(settings.names)} class names "
@@ -211,7 +231,7 @@ def convert_label(settings: Voc2jsonSettings, job: tuple[str, str, str | None, s
         "imageHeight": height,
         "imageWidth": width,
     }
-    atomic_write_text(target, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(target, labelme_json(doc))
     counts: dict[str, int] = {}
     for s in shapes:
         counts[s["shape_type"]] = counts.get(s["shape_type"], 0) + 1
