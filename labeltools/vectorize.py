@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import base64
 import heapq
-import io
+import struct
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,10 +73,24 @@ def _cv2() -> Any:
 # --------------------------------------------------------------------------- one region
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def _b64png(patch: np.ndarray) -> str:
-    buf = io.BytesIO()
-    Image.fromarray(patch.astype(bool)).save(buf, format="PNG")  # mode "1": 1 bit per pixel
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    """A 1-bit greyscale PNG of ``patch``, base64: what Pillow writes for a mode "1" image.
+
+    Written with zlib directly: Pillow's encoder machinery was a sixth of voc2json's time.
+    """
+    h, w = patch.shape
+    rows = np.packbits(patch.astype(bool), axis=1)  # MSB first, as PNG packs its bits
+    raw = np.hstack([np.zeros((h, 1), np.uint8), rows]).tobytes()  # filter byte 0 per row
+    ihdr = struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0)  # bit depth 1, greyscale
+    png = _PNG_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw, 6))
+    return base64.b64encode(png + _chunk(b"IEND", b"")).decode("ascii")
 
 
 def _shape(label: str, kind: str, points: list[list[float]], group_id: int | None,

@@ -146,18 +146,21 @@ def labelme_json(doc: dict[str, Any]) -> str:
 
 def _read_classes(path: Path, palette: Any) -> np.ndarray:
     """Class indices of a label PNG: P / L indices as they are, RGB(A) colours by the palette."""
-    from .masks import match_colors, unknown_colors_message
-    from .palettes import voc_palette
     from .pngio import lblread, open_header
 
-    with open_header(path) as img:
-        mode = img.mode
-        if mode not in ("RGB", "RGBA"):
-            return lblread(path)
-        try:
-            rgb = np.asarray(img.convert("RGB"))
-        except OSError as exc:
-            raise ImageReadError(f"{path}: cannot decode image: {exc}") from exc
+    try:
+        return lblread(path)  # the common case: one open
+    except LabelImageError:
+        with open_header(path) as img:
+            if img.mode not in ("RGB", "RGBA"):
+                raise
+            try:
+                rgb = np.asarray(img.convert("RGB"))
+            except OSError as exc:
+                raise ImageReadError(f"{path}: cannot decode image: {exc}") from exc
+    from .masks import match_colors, unknown_colors_message
+    from .palettes import voc_palette
+
     pal = palette if palette is not None else voc_palette()
     match = match_colors(rgb, pal)
     if match.unknown:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -213,3 +214,29 @@ def test_round_trip_is_exact(seed, h, w, mode, objects):
     assert np.array_equal(got_cls, cls)
     if obj is not None:
         assert np.array_equal(got_obj, obj)
+
+
+def test_missing_opencv_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from labeltools.errors import LabeltoolsError
+    from labeltools.vectorize import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "cv2", None)  # import cv2 -> ImportError
+    with pytest.raises(MissingDependencyError, match=re.escape(
+        'voc2json traces contours with OpenCV, which is not installed: '
+        'pip install "labeltools[voc2json]" (or opencv-python-headless)'
+    )) as info:
+        region_shapes(np.ones((2, 2), bool), "car")
+    assert isinstance(info.value, LabeltoolsError) and isinstance(info.value, ImportError)
+
+
+def test_labelme_json_is_the_document_one_shape_per_line():
+    from labeltools.voc2labelme import labelme_json
+
+    doc = {"version": "5.5.0", "flags": {}, "shapes": [mask_shape(np.ones((1, 2), bool), (3, 4), "é")],
+           "imagePath": "a.jpg", "imageData": None, "imageHeight": 5, "imageWidth": 6}
+    text = labelme_json(doc)
+    assert json.loads(text) == doc
+    assert text.splitlines()[4].startswith('    {"label": "é", "points": [[3.0, 4.0], [4.0, 4.0]]')
+    assert len(text.splitlines()) == 11
