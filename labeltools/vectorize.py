@@ -196,19 +196,24 @@ def _component_shape(patch: np.ndarray, origin: tuple[int, int], label: str,
     return _Emitted(shape, spill[1:-1, 1:-1] if spill.any() else None)
 
 
-def _components(region: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int]]]:
-    """The 8-connected parts of a boolean map: ``(patch, (x, y) of its top-left)``, scan order."""
-    rows = np.flatnonzero(region.any(axis=1))
-    if rows.size == 0:
-        return []
-    cols = np.flatnonzero(region.any(axis=0))
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    crop = region[y0:y1, x0:x1].astype(np.uint8)
-    n, labels, stats, _ = _cv2().connectedComponentsWithStats(crop, connectivity=8)
+def _components(
+    region: np.ndarray, origin: tuple[int, int] = (0, 0)
+) -> list[tuple[np.ndarray, tuple[int, int]]]:
+    """The 8-connected parts of a boolean map: ``(patch, (x, y) of its top-left)``, scan order.
+
+    ``origin`` is where ``region[0, 0]`` lies in the image.
+    """
+    if region.all():  # one rectangle (one pixel, often): nothing to label
+        return [(region, origin)] if region.size else []
+    n, labels, stats, _ = _cv2().connectedComponentsWithStats(region.view(np.uint8), connectivity=8)
+    if n == 2:  # one part, already cropped
+        x, y, w, h = (int(v) for v in stats[1, :4])
+        if (w, h) == (region.shape[1], region.shape[0]):
+            return [(region, origin)]
     out = []
     for i in range(1, n):
         x, y, w, h = (int(v) for v in stats[i, :4])
-        out.append((labels[y : y + h, x : x + w] == i, (int(x0) + x, int(y0) + y)))
+        out.append((labels[y : y + h, x : x + w] == i, (origin[0] + x, origin[1] + y)))
     return out
 
 
@@ -219,12 +224,14 @@ def region_shapes(region: np.ndarray, label: str, group_id: int | None = None, *
     ``shape`` is one of :data:`SHAPE_MODES`; ``epsilon`` the polygon tolerance in pixels.
     """
     _check_mode(shape, epsilon)
-    region = np.asarray(region, dtype=bool)
+    region = np.ascontiguousarray(region, dtype=bool)
     if region.ndim != 2:
         raise ValueError(f"region_shapes: region must be a 2-D array, got shape {region.shape}")
+    if not region.any():
+        return []
     return [
         _component_shape(patch, origin, label, group_id, shape, epsilon).shape
-        for patch, origin in _components(region)
+        for patch, origin in _components(*_crop(region))
     ]
 
 
@@ -244,7 +251,8 @@ class _Unit:
 
     label: str
     group_id: int | None
-    region: np.ndarray  # bool (H, W)
+    region: np.ndarray  # bool, cropped to its pixels' bounding box
+    origin: tuple[int, int]  # (x, y) of region[0, 0] in the image
     #: A one-pixel placeholder: always a mask shape, whatever the mode.
     placeholder: bool = False
 
@@ -259,63 +267,63 @@ def _class_label(names: Sequence[str], value: int) -> str:
     return names[value]
 
 
+def _crop(where: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """``where`` cut to the bounding box of its True pixels (which must exist), and its origin."""
+    x, y, w, h = _cv2().boundingRect(where.view(np.uint8))
+    return where[y : y + h, x : x + w], (x, y)
+
+
+def _present(values: np.ndarray) -> list[int]:
+    return np.flatnonzero(np.bincount(values.ravel(), minlength=1)).tolist()
+
+
 def _units(cls: np.ndarray, obj: np.ndarray | None, names: Sequence[str]) -> list[_Unit]:
     void = cls == IGNORE_INDEX
+    void_parts = _components(*_crop(void)) if void.any() else []
     if obj is None:
-        units = [
-            _Unit(_class_label(names, int(c)), None, cls == c)
-            for c in np.unique(cls).tolist() if c not in (0, IGNORE_INDEX)
-        ]
-        if void.any():
-            units.append(_Unit(IGNORE_NAME, None, void))
+        units = []
+        for c in _present(cls):
+            if c not in (0, IGNORE_INDEX):
+                units.append(_Unit(_class_label(names, c), None, *_crop(cls == c)))
+        units += [_Unit(IGNORE_NAME, None, patch, origin) for patch, origin in void_parts]
         return units
     # 255 in a VOC object map is a void border: no instance there.
     inst = np.where(void | (obj == IGNORE_INDEX), 0, obj)
-    ids = [k for k in np.flatnonzero(np.bincount(inst.ravel())).tolist() if k]
+    ids = [k for k in _present(inst) if k]
     grouped: dict[int, list[_Unit]] = {}
     for k in ids:
-        where = inst == k
-        classes = np.flatnonzero(np.bincount(cls[where], minlength=1)).tolist()
+        region, (x, y) = _crop(inst == k)
+        h, w = region.shape
+        cls_crop = cls[y : y + h, x : x + w]
+        classes = _present(cls_crop[region])
         if len(classes) == 1:  # the rule: one instance, one class
-            grouped[k] = [_Unit(_class_label(names, classes[0]), k, where)]
+            grouped[k] = [_Unit(_class_label(names, classes[0]), k, region, (x, y))]
             continue
-        for c in classes:
-            grouped.setdefault(k, []).append(_Unit(_class_label(names, int(c)), k, where & (cls == c)))
+        for c in classes:  # a foreign map: json2voc will number these parts apart
+            part, (px, py) = _crop(region & (cls_crop == c))
+            grouped.setdefault(k, []).append(_Unit(_class_label(names, c), k, part, (x + px, y + py)))
     # Gaps: ids json2voc must hand out without painting them (see the module docstring).
-    voids = [p for p in _void_parts(void)]
-    units: list[_Unit] = []
     top = ids[-1] if ids else 0
     gaps = [k for k in range(1, top + 1) if k not in grouped]
     for j, k in enumerate(gaps):
-        voids_left = bool(voids)
-        if voids:
-            take = voids if j == len(gaps) - 1 else voids[:1]
-            region = np.logical_or.reduce(take) if len(take) > 1 else take[0]
-            voids = voids[len(take):]
-        else:
-            nxt = grouped[min(i for i in ids if i > k)][0].region
-            region = np.zeros_like(void)
-            y, x = np.argwhere(nxt)[0]
-            region[y, x] = True
-        grouped[k] = [_Unit(IGNORE_NAME, k, region, placeholder=not voids_left)]
-    for k in range(1, top + 1):
-        units.extend(grouped[k])
+        if void_parts:
+            take = void_parts if j == len(gaps) - 1 else void_parts[:1]
+            void_parts = void_parts[len(take) :]
+            grouped[k] = [_Unit(IGNORE_NAME, k, patch, origin) for patch, origin in take]
+        else:  # the first pixel of the next instance, which then paints over it
+            nxt = grouped[min(i for i in ids if i > k)][0]
+            y, x = np.argwhere(nxt.region)[0].tolist()
+            pixel = np.ones((1, 1), bool)
+            origin = (nxt.origin[0] + x, nxt.origin[1] + y)
+            grouped[k] = [_Unit(IGNORE_NAME, k, pixel, origin, placeholder=True)]
+    units = [unit for k in range(1, top + 1) for unit in grouped[k]]
     # Labelled pixels outside every instance: json2voc will give them ids of their own.
     loose = (inst == 0) & ~void & (cls != 0)
-    for c in np.unique(cls[loose]).tolist():
-        units.append(_Unit(_class_label(names, int(c)), None, loose & (cls == c)))
-    if voids:
-        units.append(_Unit(IGNORE_NAME, None, np.logical_or.reduce(voids)))
+    if loose.any():
+        for c in _present(cls[loose]):
+            units.append(_Unit(_class_label(names, c), None, *_crop(loose & (cls == c))))
+    units += [_Unit(IGNORE_NAME, None, patch, origin) for patch, origin in void_parts]
     return units
-
-
-def _void_parts(void: np.ndarray) -> list[np.ndarray]:
-    out = []
-    for patch, (x, y) in _components(void):
-        full = np.zeros_like(void)
-        full[y : y + patch.shape[0], x : x + patch.shape[1]] = patch
-        out.append(full)
-    return out
 
 
 def maps_to_shapes(
@@ -348,7 +356,7 @@ def maps_to_shapes(
             )
     emitted: list[tuple[_Emitted, tuple[int, int], np.ndarray]] = []
     for unit in _units(cls, obj, names):
-        for patch, origin in _components(unit.region):
+        for patch, origin in _components(unit.region, unit.origin):
             mode = "mask" if unit.placeholder else shape
             em = _component_shape(patch, origin, unit.label, unit.group_id, mode, epsilon)
             emitted.append((em, origin, patch))
