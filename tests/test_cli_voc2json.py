@@ -330,3 +330,45 @@ def test_labelme_reads_the_files_and_redraws_the_maps(sample_voc, tmp_path, shap
         assert np.array_equal(cls, want), json_path.stem
         want_obj = lblread(sample_voc / "SegmentationObject" / f"{json_path.stem}.png")
         assert np.array_equal(np.where(cls == -1, 0, ins), want_obj), json_path.stem
+
+
+def test_exif_rotated_photo_is_copied_as_is_and_sized_upright(sample_voc, tmp_path):
+    labels = tmp_path / "preds"
+    labels.mkdir()
+    shutil.copy(sample_voc / "SegmentationClass" / "portrait_004.png", labels)
+    lm = tmp_path / "lm"
+    # The original phone picture: stored 480x360 with EXIF orientation 6, upright 360x480.
+    voc2json(labels, lm, images=SAMPLE_DATA, names=SAMPLE_DATA / "labels.txt", workers=1)
+    assert (lm / "portrait_004.jpg").read_bytes() == (SAMPLE_DATA / "portrait_004.jpg").read_bytes()
+    doc = json.loads((lm / "portrait_004.json").read_text())
+    assert (doc["imageHeight"], doc["imageWidth"]) == (480, 360)
+    json2voc(lm, tmp_path / "back", lm / "labels.txt", workers=1)
+    assert np.array_equal(
+        lblread(tmp_path / "back" / "SegmentationClass" / "portrait_004.png"),
+        lblread(labels / "portrait_004.png"),
+    )
+
+
+def test_voc_void_borders_in_the_object_map_become_ignore_shapes(tmp_path):
+    voc = tmp_path / "voc"
+    for sub in ("SegmentationClass", "SegmentationObject", "JPEGImages"):
+        (voc / sub).mkdir(parents=True)
+    cls = np.zeros((6, 8), np.uint8)
+    cls[1:5, 1:5] = 255  # VOC2012: a void border around the object...
+    cls[2:4, 2:4] = 1
+    obj = np.where(cls == 1, 1, np.where(cls == 255, 255, 0)).astype(np.uint8)  # ...in both maps
+    lblsave(voc / "SegmentationClass" / "a.png", cls)
+    lblsave(voc / "SegmentationObject" / "a.png", obj)
+    Image.new("RGB", (8, 6)).save(voc / "JPEGImages" / "a.jpg")
+    (voc / "class_names.txt").write_text("background\naeroplane\n")
+    voc2json(voc, tmp_path / "lm", workers=1)
+    doc = json.loads((tmp_path / "lm" / "a.json").read_text())
+    assert [(s["label"], s["group_id"], s["shape_type"]) for s in doc["shapes"]] == [
+        ("aeroplane", 1, "polygon"), ("__ignore__", None, "mask"),
+    ]
+    assert (tmp_path / "lm" / "labels.txt").read_text() == "__ignore__\n_background_\naeroplane\n"
+    json2voc(tmp_path / "lm", tmp_path / "back", tmp_path / "lm" / "labels.txt", workers=1)
+    assert np.array_equal(lblread(tmp_path / "back" / "SegmentationClass" / "a.png"), cls)
+    # json2voc's object maps carry no void: 0 where VOC wrote 255.
+    assert np.array_equal(lblread(tmp_path / "back" / "SegmentationObject" / "a.png"),
+                          np.where(obj == 255, 0, obj))
