@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from ._files import atomic_path, atomic_write_text
-from .engine import run
 from .constants import BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME
+from .engine import run
 from .errors import DatasetError, ImageReadError, LabelImageError, LabelNameError, OutputError
 from .vectorize import DEFAULT_EPSILON, SHAPE_MODES, maps_to_shapes
 

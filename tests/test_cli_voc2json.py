@@ -14,7 +14,13 @@ from PIL import Image
 
 from labeltools import json2voc, lblread, lblsave, read_labelme, voc2json
 from labeltools.colormap import label_colormap
-from labeltools.errors import DatasetError, ImageReadError, LabelImageError, LabelNameError, PaletteError
+from labeltools.errors import (
+    DatasetError,
+    ImageReadError,
+    LabelImageError,
+    LabelNameError,
+    PaletteError,
+)
 
 from .conftest import ROOT, SAMPLE_DATA, run_cli
 
