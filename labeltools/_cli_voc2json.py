@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         epsilon: Annotated[
             float,
             typer.Option("--epsilon", min=0, help="Polygon simplification tolerance in pixels."),
-        ] = 1.0,
+        ] = 1.0,  # labeltools.vectorize.DEFAULT_EPSILON (a test keeps them equal)
         noobject: Annotated[
             bool,
             typer.Option("--noobject", help="Ignore SegmentationObject: one shape per class region."),

@@ -21,6 +21,8 @@ order, and an id the object map skips (a void shape or a covered one took it in 
 original file) is taken again by an ``__ignore__`` shape: a void region when one is
 left, else a one-pixel placeholder under the next instance, which then covers it.
 With exact shapes no two shapes overlap, so that order redraws both maps exactly.
+In polygon mode, when a hole forces an instance ahead of lower-numbered ones, each of
+those is announced first by a one-pixel mask of itself, which its polygon paints again.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ __all__ = [
 
 #: ``shape=`` choices.
 SHAPE_MODES = ("auto", "polygon", "mask")
-#: Default ``approxPolyDP`` tolerance in pixels (see the README: the largest value whose
-#: worst per-image round-trip error on the test corpora stays well under 0.5 %).
+#: Default ``approxPolyDP`` tolerance in pixels, chosen by measurement (README): the largest
+#: of 0.5, 1, 1.5, 2 whose worst image differs by under 0.5 % after a polygon round trip
+#: on sample_data, labelme's example and json2voc's benchmark corpus (0.44 % there).
 DEFAULT_EPSILON = 1.0
 
 

@@ -260,6 +260,8 @@ def _names_from(path: Path) -> tuple[str, ...]:
 def _class_names(root: Path, names: PathLike | Sequence[str] | None) -> tuple[tuple[str, ...], str]:
     if names is not None and not isinstance(names, (str, os.PathLike)):
         found, source = tuple(names), "names"
+        if found[:1] == (IGNORE_NAME,):  # labelme's labels.txt order
+            found = found[1:]
     elif names is not None:
         found, source = _names_from(Path(names)), str(names)
     else:

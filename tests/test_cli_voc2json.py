@@ -378,3 +378,13 @@ def test_voc_void_borders_in_the_object_map_become_ignore_shapes(tmp_path):
     # json2voc's object maps carry no void: 0 where VOC wrote 255.
     assert np.array_equal(lblread(tmp_path / "back" / "SegmentationObject" / "a.png"),
                           np.where(obj == 255, 0, obj))
+
+
+def test_cli_epsilon_default_is_the_librarys():
+    import inspect
+
+    from labeltools.cli import app
+    from labeltools.vectorize import DEFAULT_EPSILON
+
+    (command,) = [c for c in app.registered_commands if c.name == "voc2json"]
+    assert inspect.signature(command.callback).parameters["epsilon"].default == DEFAULT_EPSILON
