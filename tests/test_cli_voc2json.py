@@ -388,3 +388,41 @@ def test_cli_epsilon_default_is_the_librarys():
 
     (command,) = [c for c in app.registered_commands if c.name == "voc2json"]
     assert inspect.signature(command.callback).parameters["epsilon"].default == DEFAULT_EPSILON
+
+
+def test_cli_label_folder_needs_names_then_converts(sample_voc, tmp_path):
+    labels = tmp_path / "preds"
+    shutil.copytree(sample_voc / "SegmentationClass", labels)
+    images = sample_voc / "JPEGImages"
+    failed = run_cli("voc2json", str(labels), str(tmp_path / "lm"), "--images", str(images))
+    assert failed.returncode == 1
+    assert failed.stderr == (
+        f"Error: {labels}: no class_names.txt or labelmap.txt to name the classes; pass --names\n"
+    )
+    ok = run_cli("voc2json", str(labels), str(tmp_path / "lm"), "--images", str(images),
+                 "--names", str(SAMPLE_DATA / "labels.txt"), "--no-copy", "--shape", "mask")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith(
+        f"voc2json: 5 labelme files in {tmp_path / 'lm'} (20 mask; instances from class regions; "
+        f"7 classes from {SAMPLE_DATA / 'labels.txt'}) in "
+    )
+    assert sorted(p.name for p in (tmp_path / "lm").iterdir())[:2] == ["garden_005.json", "labels.txt"]
+
+
+def test_cli_colour_masks_with_a_labelmap_palette(sample_voc, tmp_path):
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    index = lblread(sample_voc / "SegmentationClass" / "park_002.png")
+    Image.fromarray(label_colormap(256)[index]).save(masks / "park_002.png")
+    images = sample_voc / "JPEGImages"
+    # labelmap.txt names the classes and gives their colours (VOC's, as json2voc writes it).
+    ok = run_cli("voc2json", str(masks), str(tmp_path / "lm"), "--images", str(images),
+                 "--names", str(sample_voc / "labelmap.txt"),
+                 "--palette", str(sample_voc / "labelmap.txt"))
+    assert ok.returncode == 0, ok.stderr
+    json2voc(tmp_path / "lm", tmp_path / "back", tmp_path / "lm" / "labels.txt", workers=1)
+    assert np.array_equal(lblread(tmp_path / "back" / "SegmentationClass" / "park_002.png"), index)
+    bad = run_cli("voc2json", str(masks), str(tmp_path / "lm2"), "--images", str(images),
+                  "--names", str(sample_voc / "labelmap.txt"), "--palette", "voc:3")
+    assert bad.returncode == 1
+    assert bad.stderr == "Error: voc:3: no such palette file\n"
