@@ -32,7 +32,14 @@ import numpy as np
 from ._files import atomic_path, atomic_write_text
 from .constants import BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME
 from .engine import run
-from .errors import DatasetError, ImageReadError, LabelImageError, LabelNameError, OutputError
+from .errors import (
+    DatasetError,
+    ImageReadError,
+    LabelImageError,
+    LabelNameError,
+    OutputError,
+    PaletteError,
+)
 from .vectorize import DEFAULT_EPSILON, SHAPE_MODES, maps_to_shapes
 
 __all__ = [
@@ -58,6 +65,8 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG", ".bmp", ".
 _IMAGE_DIR = "JPEGImages"
 _OBJECT_DIR = "SegmentationObject"
 _LABELMAP = "labelmap.txt"
+#: EXIF orientations that swap width and height (transposes and 90-degree turns).
+_SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
 
 @dataclass(frozen=True)
@@ -146,39 +155,50 @@ def labelme_json(doc: dict[str, Any]) -> str:
 
 def _read_classes(path: Path, palette: Any) -> np.ndarray:
     """Class indices of a label PNG: P / L indices as they are, RGB(A) colours by the palette."""
-    from .pngio import lblread, open_header
+    # Public names through the package: the modules behind them are being reshaped.
+    from . import lblread, match_colors, voc_palette
+    from .masks import unknown_colors_message
 
     try:
         return lblread(path)  # the common case: one open
     except LabelImageError:
-        with open_header(path) as img:
+        with _open(path) as img:  # lblread refused it, so it opens: RGB, RGBA or another mode
             if img.mode not in ("RGB", "RGBA"):
                 raise
             try:
                 rgb = np.asarray(img.convert("RGB"))
             except OSError as exc:
                 raise ImageReadError(f"{path}: cannot decode image: {exc}") from exc
-    from .masks import match_colors, unknown_colors_message
-    from .palettes import voc_palette
-
     pal = palette if palette is not None else voc_palette()
     match = match_colors(rgb, pal)
     if match.unknown:
-        from .errors import PaletteError
-
         raise PaletteError(unknown_colors_message(str(path), pal, match))
     return match.index
 
 
+def _open(path: Path) -> Any:
+    """``Image.open`` (header only) with the library's one-line errors."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        return Image.open(path)
+    except FileNotFoundError:
+        raise ImageReadError(f"{path}: no such file") from None
+    except (UnidentifiedImageError, IsADirectoryError):
+        raise ImageReadError(f"{path}: not a readable image file") from None
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot read image header: {exc}") from exc
+
+
 def _image_size(path: Path) -> tuple[int, int]:
     """Upright (width, height) of a photo, as labelme shows it, from its header."""
-    from .pngio import exif_orientation, open_header
+    from . import exif_orientation
 
-    with open_header(path) as img:
+    with _open(path) as img:
         w, h = img.size
         if img.format == "PNG" and "exif" not in img.info:
             return w, h  # getexif() would decode the whole PNG; PNGs are upright
-        return (h, w) if exif_orientation(img) in (5, 6, 7, 8) else (w, h)
+        return (h, w) if exif_orientation(img) in _SWAPPING_ORIENTATIONS else (w, h)
 
 
 def convert_label(settings: Voc2jsonSettings, job: tuple[str, str, str | None, str]) -> Voc2jsonFile:
@@ -191,7 +211,7 @@ def convert_label(settings: Voc2jsonSettings, job: tuple[str, str, str | None, s
     cls = _read_classes(Path(cls_path), settings.palette)
     obj = None
     if obj_path is not None:
-        from .pngio import lblread
+        from . import lblread
 
         obj = lblread(obj_path)
         if obj.shape != cls.shape:
@@ -246,10 +266,10 @@ def convert_label(settings: Voc2jsonSettings, job: tuple[str, str, str | None, s
 
 def _names_from(path: Path) -> tuple[str, ...]:
     """Class names by index from class_names.txt / labels.txt, or from a labelmap.txt."""
-    from .voc import class_names_by_index
+    from . import class_names_by_index
 
     if path.name.lower().endswith(_LABELMAP):
-        from .palettes import read_palette
+        from . import read_palette
 
         pal = read_palette(path)
         by_index = {int(i): n for n, i in zip(pal.names, pal.indices.tolist()) if i != IGNORE_INDEX}
@@ -351,7 +371,7 @@ def voc2json(
     pal = None
     palette_path = Path(palette) if palette is not None else root / _LABELMAP
     if palette is not None or palette_path.is_file():
-        from .palettes import read_palette
+        from . import read_palette
 
         pal = read_palette(palette_path)
 

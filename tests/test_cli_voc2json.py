@@ -426,3 +426,15 @@ def test_cli_colour_masks_with_a_labelmap_palette(sample_voc, tmp_path):
                   "--names", str(sample_voc / "labelmap.txt"), "--palette", "voc:3")
     assert bad.returncode == 1
     assert bad.stderr == "Error: voc:3: no such palette file\n"
+
+
+def test_unreadable_image(sample_voc, tmp_path):
+    labels, images = tmp_path / "preds", tmp_path / "photos"
+    labels.mkdir()
+    images.mkdir()
+    shutil.copy(sample_voc / "SegmentationClass" / "park_002.png", labels)
+    (images / "park_002.jpg").write_text("not a photo")
+    with pytest.raises(ImageReadError, match=re.escape(
+        f"{images / 'park_002.jpg'}: not a readable image file"
+    )):
+        voc2json(labels, tmp_path / "lm", images=images, names=SAMPLE_DATA / "labels.txt", workers=1)
