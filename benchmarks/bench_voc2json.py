@@ -9,7 +9,7 @@ json2voc: that dataset D is the input of both.
   CHAIN_APPROX_SIMPLE)``, one polygon per outer contour (fewer than 3 points dropped),
   no instances, the photo copied beside the JSON. Single process, as a whole process.
 * voc2json ``--workers 1`` and ``--workers <all cores>`` (default ``--shape auto``), whole
-  processes (start-up included); best of REPEAT runs each, in one invocation.
+  processes (start-up included); best of REPEAT runs each, interleaved, in one invocation.
 * round trip: json2voc of each output against D, the share of differing pixels per image
   (worst and mean) in the class and the object maps, for the reference and each
   ``--shape``.
@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 from _timing import run_cli
 
-#: Timed runs per variant; the best counts (the machine is shared and noisy).
-REPEAT = 3
+#: Timed runs per variant, interleaved; the best counts (the machine is shared and noisy).
+REPEAT = 5
 
 REFERENCE = textwrap.dedent(
     r'''
@@ -74,12 +74,18 @@ def _run_reference(script: Path, voc: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def _best(fn, out: Path) -> float:
-    times = []
+def _best_interleaved(variants: dict[str, tuple[object, Path]]) -> dict[str, float]:
+    """Best of REPEAT runs of each variant, run in turn (a, b, c, a, b, c, ...).
+
+    Interleaved, so a change in the machine's load (seven jobs share two cores) hits
+    every variant alike instead of whichever block of runs it falls on.
+    """
+    best = {name: float("inf") for name in variants}
     for _ in range(REPEAT):
-        shutil.rmtree(out, ignore_errors=True)
-        times.append(fn())
-    return min(times)
+        for name, (fn, out) in variants.items():
+            shutil.rmtree(out, ignore_errors=True)
+            best[name] = min(best[name], fn())
+    return best
 
 
 def _errors(voc: Path, labelme: Path, labels: Path, back: Path) -> dict[str, tuple[float, float]]:
@@ -118,15 +124,17 @@ def run(workdir: Path, quick: bool) -> list[str]:
     script = workdir / "reference_voc2json.py"
     script.write_text(REFERENCE)
 
-    ref_s = _best(lambda: _run_reference(script, voc, workdir / "ref"), workdir / "ref")
-    one_s = _best(lambda: run_cli("voc2json", str(voc), str(workdir / "w1"), "-j", "1"),
-                  workdir / "w1")
-    all_s = _best(lambda: run_cli("voc2json", str(voc), str(workdir / "wall"), "-j", str(cores)),
-                  workdir / "wall")
+    best = _best_interleaved({
+        "ref": (lambda: _run_reference(script, voc, workdir / "ref"), workdir / "ref"),
+        "w1": (lambda: run_cli("voc2json", str(voc), str(workdir / "w1"), "-j", "1"), workdir / "w1"),
+        "wall": (lambda: run_cli("voc2json", str(voc), str(workdir / "wall"), "-j", str(cores)),
+                 workdir / "wall"),
+    })
+    ref_s, one_s, all_s = best["ref"], best["w1"], best["wall"]
     per = 1000 / n
     lines = [
         f"corpus: {n} VOC labels (json2voc of its benchmark corpus), ~500x375; {cores} cores; "
-        f"best of {REPEAT} whole-process runs",
+        f"best of {REPEAT} interleaved whole-process runs",
         f"reference (per-class findContours, 1 process): {ref_s:6.2f} s  {ref_s * per:5.1f} ms/image",
         f"voc2json --workers 1 (auto):                  {one_s:6.2f} s  {one_s * per:5.1f} ms/image"
         f"  -> {ref_s / one_s:.2f}x the reference's speed",
