@@ -19,7 +19,7 @@ class _ShapeMode(str, Enum):
 
 def register(app: typer.Typer) -> None:
     """Add the ``voc2json`` command to ``app``."""
-    from .cli import _Bar, _DatasetOrLabels, _IdList, _import_tables, _Workers
+    from .cli import _Bar, _DatasetOrLabels, _IdList, _Workers
 
     @app.command("voc2json")
     def voc2json_cmd(
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
         """Turn label masks (a VOC dataset, or PNGs + --images) into labelme JSON to edit."""
         from .voc2labelme import voc2json
 
-        with _Bar("voc2json", warm_up=None if as_json else _import_tables) as progress:
+        with _Bar("voc2json") as progress:
             report = voc2json(
                 dataset,
                 output_dir,

@@ -438,3 +438,10 @@ def test_unreadable_image(sample_voc, tmp_path):
         f"{images / 'park_002.jpg'}: not a readable image file"
     )):
         voc2json(labels, tmp_path / "lm", images=images, names=SAMPLE_DATA / "labels.txt", workers=1)
+
+
+def test_list_restricts_the_ids(sample_voc, tmp_path):
+    val = (sample_voc / "ImageSets" / "Segmentation" / "val.txt").read_text().split()
+    report = voc2json(sample_voc, tmp_path / "lm", list_file="val.txt", workers=1)
+    assert [f.stem for f in report.files] == val
+    assert sorted(p.stem for p in (tmp_path / "lm").glob("*.json")) == sorted(val)
