@@ -85,6 +85,14 @@ def test_labelme_fixture_round_trip_is_exact(labelme_fixture, tmp_path, shape):
     assert differences(voc, back) == {"SegmentationClass": 0.0, "SegmentationObject": 0.0}
 
 
+def test_labelme_fixture_polygon_round_trip_stays_under_half_a_percent(labelme_fixture, tmp_path):
+    voc = tmp_path / "voc"
+    json2voc(labelme_fixture / "data_annotated", voc, labelme_fixture / "labels.txt", workers=1)
+    _, back = round_trip(voc, tmp_path, shape="polygon")
+    worst = differences(voc, back)
+    assert 0 < max(worst.values()) < POLYGON_TOLERANCE, worst
+
+
 def test_bench_corpus_round_trip(tmp_path):
     voc = _bench_voc(tmp_path, 24)
     for shape in ("mask", "auto"):
