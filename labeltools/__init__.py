@@ -15,9 +15,7 @@ from ._version import __version__
 #: module -> the public names it defines (the single list of the public API).
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "check": ("CheckReport", "Problem", "check_dataset"),
-    "classnames": ("read_class_names",),
     "colormap": ("VOID_COLOR", "label_colormap"),
-    "convert": ("FileReport", "Json2vocReport", "LabelSet", "json2voc"),
     "constants": (
         "BACKGROUND_INDEX",
         "BACKGROUND_NAME",
@@ -25,7 +23,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "IGNORE_NAME",
         "MAX_CLASSES",
     ),
+    "conversion": ("FileReport",),
     "errors": (
+        "BackendError",
         "DatasetError",
         "EvaluationError",
         "ImageReadError",
@@ -39,15 +39,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "PaletteError",
     ),
     "evaluation": ("EvalResult", "evaluate"),
-    "labelme": (
+    "formats.labelme": (
         "Annotation",
         "ImageInfo",
         "Shape",
         "image_info",
         "load_image",
         "read_labelme",
-        "shapes_to_label",
     ),
+    "formats.voc": ("read_id_list",),
+    "labels": ("LabelSet", "class_names_by_index", "read_class_names"),
     "masks": (
         "ColorMatch",
         "UnknownColor",
@@ -58,15 +59,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "rgb2index_files",
     ),
     "metrics": ("ConfusionMatrix", "SegmentationMetrics"),
+    "pipeline": ("Json2vocReport", "json2voc"),
     "palettes": ("Palette", "read_palette", "voc_palette"),
-    "pngio": (
-        "exif_orientation",
-        "is_voc_palette",
-        "lblread",
-        "lblsave",
-        "open_image",
-        "read_image",
-    ),
+    "io.images": ("exif_orientation", "is_voc_palette", "open_image", "read_image"),
+    "io.labelpng": ("lblread", "lblsave"),
+    "raster": ("shapes_to_label",),
     "splits": (
         "Split",
         "SplitBalance",
@@ -87,7 +84,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "pixel_histogram",
     ),
     "vectorize": ("maps_to_shapes",),
-    "voc": ("class_names_by_index", "read_id_list"),
     "voc2labelme": ("Voc2jsonReport", "voc2json"),
     "xlsx": ("PixelDump", "dump_csv", "dump_xlsx"),
 }
@@ -98,7 +94,6 @@ __all__ = sorted([*_WHERE, "__version__"])
 
 if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     from .check import CheckReport, Problem, check_dataset
-    from .classnames import read_class_names
     from .colormap import VOID_COLOR, label_colormap
     from .constants import (
         BACKGROUND_INDEX,
@@ -107,8 +102,9 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         IGNORE_NAME,
         MAX_CLASSES,
     )
-    from .convert import FileReport, Json2vocReport, LabelSet, json2voc
+    from .conversion import FileReport
     from .errors import (
+        BackendError,
         DatasetError,
         EvaluationError,
         ImageReadError,
@@ -122,15 +118,18 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         PaletteError,
     )
     from .evaluation import EvalResult, evaluate
-    from .labelme import (
+    from .formats.labelme import (
         Annotation,
         ImageInfo,
         Shape,
         image_info,
         load_image,
         read_labelme,
-        shapes_to_label,
     )
+    from .formats.voc import read_id_list
+    from .io.images import exif_orientation, is_voc_palette, open_image, read_image
+    from .io.labelpng import lblread, lblsave
+    from .labels import LabelSet, class_names_by_index, read_class_names
     from .masks import (
         ColorMatch,
         UnknownColor,
@@ -142,14 +141,8 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     )
     from .metrics import ConfusionMatrix, SegmentationMetrics
     from .palettes import Palette, read_palette, voc_palette
-    from .pngio import (
-        exif_orientation,
-        is_voc_palette,
-        lblread,
-        lblsave,
-        open_image,
-        read_image,
-    )
+    from .pipeline import Json2vocReport, json2voc
+    from .raster import shapes_to_label
     from .splits import (
         Split,
         SplitBalance,
@@ -160,7 +153,6 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     )
     from .stats import DatasetStats, dataset_stats
     from .vectorize import maps_to_shapes
-    from .voc import class_names_by_index, read_id_list
     from .voc2labelme import Voc2jsonReport, voc2json
     from .weights import (
         ClassCounts,

@@ -22,18 +22,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .constants import BACKGROUND_INDEX, IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, ImageReadError
-from .voc import (
-    CLASS_DIR,
-    CLASS_NAMES_FILE,
-    IMAGE_DIR,
-    LIST_DIR,
-    class_names_by_index,
-    read_id_list,
-)
+from .formats.voc import CLASS_DIR, CLASS_NAMES_FILE, IMAGE_DIR, LIST_DIR, read_id_list
+from .io.files import label_stems
+from .labels import class_names_by_index
+
+if TYPE_CHECKING:
+    from .engine import BackendSpec
 
 __all__ = ["CheckReport", "Problem", "check_dataset"]
 
@@ -172,7 +170,7 @@ def _truncated(path: str, fmt: str | None) -> bool:
 
 def _image_size(path: str) -> tuple[tuple[int, int] | None, str]:
     """The upright (width, height) of an image from its header, or None and why not."""
-    from .pngio import exif_orientation, open_header
+    from .io.images import exif_orientation, open_header
 
     try:
         with open_header(path) as img:
@@ -195,7 +193,8 @@ def _reason(exc: Exception, path: str) -> str:
 
 def _check_one(item: _Item, num_classes: int | None) -> _Findings:
     """Everything that needs a file read, for one id: headers first, pixels last."""
-    from .pngio import is_voc_palette, open_header
+    from .io.errors import pillow_errors
+    from .io.images import is_voc_palette, open_header
 
     found: list[tuple[str, str]] = []
     image_size: tuple[int, int] | None = None
@@ -221,15 +220,16 @@ def _check_one(item: _Item, num_classes: int | None) -> _Findings:
                 found.append(("unreadable_label", f"truncated ({fmt} end marker missing)"))
                 return _Findings(item.id, tuple(found))
             try:
-                # Pillow decodes the pixels to hand out the palette, so this is in here too.
-                if mode == "L":
-                    found.append(("grey_label", ""))
-                elif not is_voc_palette(img):
-                    found.append(("non_voc_palette", ""))
-                # Which values occur is all we need: Pillow's histogram, no array.
-                hist = img.histogram()
-            except OSError as exc:
-                found.append(("unreadable_label", f"cannot decode: {exc}"))
+                with pillow_errors(item.label, "pixels", reason="cannot decode: {exc}"):
+                    # Pillow decodes the pixels to hand out the palette, so this is in here too.
+                    if mode == "L":
+                        found.append(("grey_label", ""))
+                    elif not is_voc_palette(img):
+                        found.append(("non_voc_palette", ""))
+                    # Which values occur is all we need: Pillow's histogram, no array.
+                    hist = img.histogram()
+            except ImageReadError as exc:
+                found.append(("unreadable_label", _reason(exc, item.label)))
                 return _Findings(item.id, tuple(found))
     except ImageReadError as exc:
         found.append(("unreadable_label", _reason(exc, item.label)))
@@ -315,15 +315,16 @@ def check_dataset(
     root: PathLike,
     *,
     num_classes: int | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> CheckReport:
     """Check a VOC segmentation dataset and report every problem found, per kind.
 
     ``num_classes`` (default: the line count of ``class_names.txt``; unknown without
     it, and then values are not range-checked) sets the valid values ``0..N-1`` and
-    255. ``workers``: 1 = in this process, ``None``/0 = all CPUs; the report is the
-    same for any number. ``progress(done, total)`` is called per label read.
+    255. ``workers`` / ``backend``: where the labels are read (see
+    :mod:`labeltools.engine`); the report is the same for any of them. ``progress(done, total)`` is called per label read.
     A folder without ``SegmentationClass/`` raises :class:`~labeltools.errors.DatasetError`;
     problems in the data are reported, not raised.
     """
@@ -336,7 +337,7 @@ def check_dataset(
         )
     n_classes, source = _num_classes(base, num_classes)
     images = _files_by_stem(base / IMAGE_DIR, IMAGE_SUFFIXES)
-    labels = _files_by_stem(base / CLASS_DIR, (".png",))
+    labels = label_stems(base / CLASS_DIR)
 
     # kind -> id -> detail; file-name and list checks first, then the per-id reads.
     found: dict[str, dict[str, str]] = defaultdict(dict)
@@ -352,7 +353,9 @@ def check_dataset(
     ]
     fn = functools.partial(_check_one, num_classes=n_classes)
     values: set[int] = set()
-    for res in run(fn, items, workers=workers, progress=progress):
+    for res in run(
+        fn, items, workers=workers, backend=backend, progress=progress, reads=(base,)
+    ):
         for kind, detail in res.found:
             found[kind][res.id] = detail
         values.update(res.values)

@@ -27,10 +27,11 @@ import numpy as np
 
 from ._scratch import work_array
 from .colormap import label_colormap
-from .constants import IGNORE_INDEX
+from .constants import IGNORE_INDEX, UNKNOWN_COLOR_MODES
 from .errors import ImageReadError, OutputError, PaletteError
+from .io.files import label_files
 from .palettes import (
-    _RGB_MASK,
+    RGB_MASK,
     Palette,
     pack_pixels,
     pack_rgb,
@@ -41,6 +42,8 @@ from .palettes import (
 
 if TYPE_CHECKING:
     from PIL import Image
+
+    from .engine import BackendSpec
 
 __all__ = [
     "ColorMatch",
@@ -60,7 +63,7 @@ MAX_LISTED_COLORS = 20
 #: How many further failing files an error message names.
 MAX_LISTED_FILES = 5
 #: ``unknown=`` choices.
-UNKNOWN_MODES = ("error", "ignore")
+UNKNOWN_MODES = UNKNOWN_COLOR_MODES
 
 
 @dataclass(frozen=True)
@@ -246,18 +249,14 @@ class Rgb2IndexReport:
         return tuple(r for r in self.files if r.unknown)
 
 
-def _list_pngs(folder: Path) -> list[Path]:
-    # Sorted, so reports and errors come in the same order on every file system.
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".png")
-
-
 def _pairs(inp: Path, out: Path, what: str) -> list[tuple[Path, Path]]:
     if inp.is_dir():
         if out.exists() and not out.is_dir():
             raise OutputError(f"{out}: IN {inp} is a folder, so OUT must be a folder, found a file")
         if out.resolve() == inp.resolve():
             raise OutputError(f"{out}: OUT is the input folder; write the {what} to another folder")
-        files = _list_pngs(inp)
+        # Sorted, so reports and errors come in the same order on every file system.
+        files = label_files(inp)
         if not files:
             raise ImageReadError(f"{inp}: no .png files in this folder")
         out.mkdir(parents=True, exist_ok=True)
@@ -269,6 +268,11 @@ def _pairs(inp: Path, out: Path, what: str) -> list[tuple[Path, Path]]:
         raise OutputError(f"{dst}: OUT is the input file; write the {what} to another path")
     dst.parent.mkdir(parents=True, exist_ok=True)
     return [(inp, dst)]
+
+
+def _folders(pairs: Sequence[tuple[Path, Path]], side: int) -> tuple[Path, ...]:
+    """The folders of the inputs (``side`` 0) or outputs (1): what a remote worker must reach."""
+    return tuple(dict.fromkeys(pair[side].parent for pair in pairs))
 
 
 #: How Pillow hands over RGB / RGBA pixels as 4 bytes each (the colour in the first three).
@@ -307,39 +311,37 @@ def _image_keys(img: Image.Image) -> np.ndarray:
             pos += len(piece)
         if status < 0 or pos != raw.size:
             raise OSError(f"raw encoder error {status} after {pos} of {raw.size} bytes")
-    return np.bitwise_and(words, _RGB_MASK, out=words)
+    return np.bitwise_and(words, RGB_MASK, out=words)
 
 
 def _convert_one(
     pair: tuple[Path, Path], palette: Palette, explicit: bool, unknown: str
 ) -> MaskReport:
-    from ._pngfast import write_label
-    from .pngio import is_voc_palette, open_header
+    from .io.errors import pillow_errors
+    from .io.images import is_voc_palette, open_header
+    from .io.labelpng import write_label
 
     src, dst = pair
-    with open_header(src) as img:
+    with open_header(src) as img, pillow_errors(src, "pixels"):
         mode = img.mode
-        try:
-            if mode == "P":
-                index = np.array(img, dtype=np.uint8)
-                note = "" if is_voc_palette(img) else "P input with a non-VOC palette: indices kept"
-                write_label(dst, index)
-                return MaskReport(str(src), str(dst), mode, note=note)
-            if mode in _FOUR_BYTE_RAWMODE:
-                key = _image_keys(img)
-            elif mode in ("L", "LA", "1"):
-                if not explicit:
-                    raise PaletteError(
-                        f"{src}: a grey ({mode}) image holds values, not colours: if they are "
-                        f"class indices use the file as it is; to map grey colours (v,v,v) to "
-                        f"classes pass a palette"
-                    )
-                grey = np.asarray(img.convert("L"))
-                key = pack_rgb(grey, grey, grey)
-            else:
-                raise PaletteError(f"{src}: expected an RGB, RGBA, P or L mask, found mode {mode}")
-        except OSError as exc:
-            raise ImageReadError(f"{src}: cannot decode image: {exc}") from exc
+        if mode == "P":
+            index = np.array(img, dtype=np.uint8)
+            note = "" if is_voc_palette(img) else "P input with a non-VOC palette: indices kept"
+            write_label(dst, index)
+            return MaskReport(str(src), str(dst), mode, note=note)
+        if mode in _FOUR_BYTE_RAWMODE:
+            key = _image_keys(img)
+        elif mode in ("L", "LA", "1"):
+            if not explicit:
+                raise PaletteError(
+                    f"{src}: a grey ({mode}) image holds values, not colours: if they are "
+                    f"class indices use the file as it is; to map grey colours (v,v,v) to "
+                    f"classes pass a palette"
+                )
+            grey = np.asarray(img.convert("L"))
+            key = pack_rgb(grey, grey, grey)
+        else:
+            raise PaletteError(f"{src}: expected an RGB, RGBA, P or L mask, found mode {mode}")
     match = _match_keys(key, palette, scratch=True)
     if match.unknown and unknown == "error":
         return MaskReport(
@@ -356,7 +358,8 @@ def rgb2index_files(
     palette: str | os.PathLike[str] | Palette | None = None,
     unknown: str = "error",
     *,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Rgb2IndexReport:
     """Convert a colour-mask PNG, or a folder of them, to VOC index PNGs.
@@ -380,7 +383,10 @@ def rgb2index_files(
 
     pal.lookup_table()  # built once here; forked workers inherit it instead of each building it
     fn = functools.partial(_convert_one, palette=pal, explicit=explicit, unknown=unknown)
-    reports = tuple(run(fn, pairs, workers=workers, progress=progress))
+    reports = tuple(run(
+        fn, pairs, workers=workers, backend=backend, progress=progress,
+        reads=_folders(pairs, 0), writes=_folders(pairs, 1),
+    ))
     failed = [r for r in reports if not r.written]
     if failed:
         msg = failed[0].message
@@ -417,8 +423,9 @@ def _colourise_one(
 ) -> str:
     from PIL import Image
 
-    from ._files import atomic_path
-    from .pngio import lblread, open_image
+    from .io.files import atomic_path
+    from .io.images import open_image
+    from .io.labelpng import lblread
     from .viz import label_overlay
 
     src, dst = pair
@@ -446,7 +453,8 @@ def index2rgb_files(
     images: str | os.PathLike[str] | None = None,
     alpha: float = 0.5,
     names: Sequence[str] | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Index2RgbReport:
     """Colour index PNGs (P or L) with the VOC palette as RGB PNGs.
@@ -469,5 +477,9 @@ def index2rgb_files(
         _colourise_one, images=photo_dir, alpha=float(alpha),
         names=tuple(names) if names is not None else None,
     )
-    written = tuple(run(fn, pairs, workers=workers, progress=progress))
+    written = tuple(run(
+        fn, pairs, workers=workers, backend=backend, progress=progress,
+        reads=_folders(pairs, 0) + ((photo_dir,) if photo_dir else ()),
+        writes=_folders(pairs, 1),
+    ))
     return Index2RgbReport(written, photo_dir is not None)

@@ -7,10 +7,14 @@ import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import DatasetError
+
+if TYPE_CHECKING:
+    from .engine import BackendSpec
 
 __all__ = [
     "DatasetSplit",
@@ -262,15 +266,19 @@ class DatasetSplit:
 
 
 def dataset_ids(root: Path) -> tuple[str, ...]:
-    """Ids with both ``JPEGImages/<id>.jpg`` and ``SegmentationClass/<id>.png``, sorted."""
-    from .voc import CLASS_DIR, IMAGE_DIR
+    """Ids with both ``JPEGImages/<id>.jpg`` and a label PNG in ``SegmentationClass/``, sorted.
+
+    The label PNGs are those of :func:`~labeltools.io.files.label_files`.
+    """
+    from .formats.voc import CLASS_DIR, IMAGE_DIR
+    from .io.files import label_stems
 
     images, labels = root / IMAGE_DIR, root / CLASS_DIR
     for folder in (images, labels):
         if not folder.is_dir():
             raise DatasetError(f"{root}: expected a VOC dataset with {folder.name}/, found none")
     jpgs = {p.stem for p in images.iterdir() if p.suffix == ".jpg"}
-    pngs = {p.stem for p in labels.iterdir() if p.suffix == ".png"}
+    pngs = label_stems(labels).keys()
     ids = tuple(sorted(jpgs & pngs))
     if not ids:
         raise DatasetError(
@@ -281,10 +289,10 @@ def dataset_ids(root: Path) -> tuple[str, ...]:
 
 def _present_classes(path: str) -> frozenset[int]:
     from .constants import IGNORE_INDEX
-    from .weights import _count_image
+    from .weights import count_image
 
     # The weights' per-image counter with all 256 values as classes: one shared reader.
-    counts = _count_image(path, 256, IGNORE_INDEX).counts
+    counts = count_image(path, 256, IGNORE_INDEX).counts
     return frozenset(np.flatnonzero(counts).tolist())
 
 
@@ -296,7 +304,8 @@ def split_dataset(
     seed: int = 0,
     stratify: bool = False,
     overwrite: bool = False,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DatasetSplit:
     """Write ``ImageSets/Segmentation/{train,val,test,trainval}.txt`` for a VOC dataset.
@@ -308,10 +317,10 @@ def split_dataset(
     ``test.txt`` that the new split does not have is removed. Lists are written
     atomically, one sorted id per line.
     """
-    from ._files import atomic_write_text
     from .engine import run
     from .errors import OutputError
-    from .voc import CLASS_DIR, LIST_DIR
+    from .formats.voc import CLASS_DIR, LIST_DIR
+    from .io.files import atomic_write_text, label_stems
 
     base = Path(root)
     if not base.is_dir():
@@ -325,8 +334,12 @@ def split_dataset(
             f"{lists_dir}: split lists already exist ({', '.join(p.name for p in existing)}); "
             f"pass --overwrite to replace them"
         )
-    label_paths = [str(base / CLASS_DIR / f"{i}.png") for i in ids]
-    classes = dict(zip(ids, run(_present_classes, label_paths, workers=workers, progress=progress)))
+    label_of = label_stems(base / CLASS_DIR)
+    label_paths = [str(label_of[i]) for i in ids]
+    classes = dict(zip(ids, run(
+        _present_classes, label_paths, workers=workers, backend=backend, progress=progress,
+        reads=(base / CLASS_DIR,),
+    )))
     if stratify:
         split = stratified_split_ids(classes, val, test, seed)
     else:

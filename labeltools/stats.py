@@ -13,16 +13,21 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .constants import IGNORE_INDEX, MAX_CLASSES
-from .errors import DatasetError, ImageReadError
-from .voc import find_labels
+from .errors import DatasetError
+from .formats.voc import find_labels
 from .weights import ClassCounts, count_pixels
 
-__all__ = ["DatasetStats", "dataset_stats"]
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from .engine import BackendSpec
+
+__all__ = ["DatasetStats", "dataset_stats", "share_chart"]
 
 PathLike = str | os.PathLike[str]
 
@@ -76,13 +81,10 @@ class DatasetStats:
 
 
 def _label_size(path: str) -> tuple[int, int]:
-    from .pngio import open_header
+    from .io.images import open_header
 
-    try:
-        with open_header(path) as img:
-            return img.size
-    except OSError as exc:  # Pillow reading a header cut short
-        raise ImageReadError(f"{path}: cannot read image header: {exc}") from exc
+    with open_header(path) as img:  # a header cut short is open_header's ImageReadError
+        return img.size
 
 
 def _trim(counts: ClassCounts, n: int) -> ClassCounts:
@@ -97,7 +99,8 @@ def dataset_stats(
     *,
     list_file: PathLike | None = None,
     num_classes: int | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DatasetStats:
     """Per-class pixels, shares and images, and the label sizes, of a dataset's labels.
@@ -120,7 +123,7 @@ def dataset_stats(
         n, source = len(names), "class_names.txt"
     else:
         n, source = MAX_CLASSES, "largest value"
-    counts = count_pixels(labels.paths, n, workers=workers, progress=progress)
+    counts = count_pixels(labels.paths, n, workers=workers, backend=backend, progress=progress)
     if source == "largest value":
         present = np.flatnonzero(counts.pixels)
         if present.size == 0:
@@ -136,3 +139,13 @@ def dataset_stats(
     sizes = Counter(_label_size(str(p)) for p in labels.paths)
     ordered = tuple(sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])))
     return DatasetStats(labels.root, counts, class_names, source, ordered)
+
+
+def share_chart(stats: DatasetStats, *, log: bool = False) -> Image.Image:
+    """``stats --plot``: the class shares as a bar chart (see
+    :func:`~labeltools.viz.class_share_chart`), titled with the dataset and its label count."""
+    from .viz import class_share_chart
+
+    scale = ", log scale" if log else ""
+    title = f"{stats.root.name}: share of labelled pixels per class ({stats.num_images} labels{scale})"
+    return class_share_chart(stats.class_names, stats.counts.shares().tolist(), log=log, title=title)

@@ -29,9 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from ._files import atomic_path, atomic_write_text
 from .constants import BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME
-from .engine import run
+from .engine import BackendSpec, run
 from .errors import (
     DatasetError,
     ImageReadError,
@@ -40,6 +39,7 @@ from .errors import (
     OutputError,
     PaletteError,
 )
+from .io.files import atomic_path, atomic_write_text
 from .vectorize import DEFAULT_EPSILON, SHAPE_MODES, maps_to_shapes
 
 __all__ = [
@@ -338,7 +338,7 @@ def voc2json(
     copy_images: bool = True,
     overwrite: bool = False,
     workers: int | None = None,
-    backend: Any = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Voc2jsonReport:
     """Turn a VOC dataset (or a folder of label PNGs and ``images``) into labelme JSON files.
@@ -349,14 +349,16 @@ def voc2json(
     class_names.txt / labels.txt / labelmap.txt file or a list (default: the dataset's
     class_names.txt, else labelmap.txt). ``palette``: colours of RGB masks (default: the
     dataset's labelmap.txt, else VOC's). ``shape``: ``"auto"``, ``"polygon"`` or
-    ``"mask"``; ``epsilon``: polygon tolerance in pixels. Returns a :class:`Voc2jsonReport`.
+    ``"mask"``; ``epsilon``: polygon tolerance in pixels. ``workers``: ``None``/0 = all
+    CPUs, 1 = this process; ``backend`` (an engine Backend, an Executor, a Dask address)
+    overrides it. ``progress(done, total)`` as files finish. Returns a :class:`Voc2jsonReport`.
     """
     start = time.perf_counter()
     if shape not in SHAPE_MODES:
         raise ValueError(f"shape must be one of {', '.join(SHAPE_MODES)}, got {shape!r}")
     if not (isinstance(epsilon, (int, float)) and epsilon >= 0):
         raise ValueError(f"epsilon must be a number of pixels >= 0, got {epsilon!r}")
-    from .voc import find_labels
+    from .formats.voc import find_labels
 
     found = find_labels(dataset, list_file)
     root = found.root
@@ -393,7 +395,10 @@ def voc2json(
     atomic_write_text(out / LABELS_FILE, labels_txt)
     settings = Voc2jsonSettings(out, class_names, shape, float(epsilon), copy_images, pal)
     fn = functools.partial(convert_label, settings)
-    files = tuple(run(fn, jobs, workers=workers, backend=backend, progress=progress))
+    files = tuple(run(
+        fn, jobs, workers=workers, backend=backend, progress=progress,
+        reads=(root, image_dir), writes=(out,),
+    ))
     return Voc2jsonReport(
         root=root,
         output_dir=out,

@@ -12,12 +12,16 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .constants import IGNORE_INDEX
+from .constants import IGNORE_INDEX, WEIGHT_METHODS
 from .errors import DatasetError
-from .voc import CLASS_NAMES_FILE, LabelFiles, find_labels
+from .formats.voc import CLASS_NAMES_FILE, LabelFiles, find_labels
+
+if TYPE_CHECKING:
+    from .engine import BackendSpec
 
 __all__ = [
     "METHODS",
@@ -32,7 +36,9 @@ __all__ = [
     "dataset_weights",
     "label_value_counts",
     "pixel_histogram",
+    "save_counts",
     "save_weights",
+    "weights_path",
 ]
 
 
@@ -64,7 +70,7 @@ def pixel_histogram(
     lbl = np.asarray(lbl)
     if lbl.dtype != np.uint8:
         raise ValueError(f"pixel_histogram: expected a uint8 label array, got {lbl.dtype}")
-    from ._pngfast import value_counts
+    from .io.labelpng import value_counts
 
     return _split_histogram(value_counts(lbl.ravel()), num_classes, ignore_index)
 
@@ -147,27 +153,28 @@ def label_value_counts(path: str | os.PathLike[str]) -> np.ndarray:
     The usual label PNG (8-bit P or L, unfiltered rows, as ``lblsave`` writes) is
     inflated with zlib and its runs counted, without Pillow. Other P and L images are
     counted by Pillow while decoding, without building an array; anything else goes
-    through :func:`~labeltools.pngio.lblread`, which reads "1" images and refuses
+    through :func:`~labeltools.io.labelpng.read_label`, which reads "1" images and refuses
     colour masks.
     """
-    from ._pngfast import read_label_counts
+    from .io.labelpng import read_label_counts
 
     fast = read_label_counts(path)
     if fast is not None:
         return fast
-    from .errors import ImageReadError
-    from .pngio import lblread, open_header
+    from .io.errors import pillow_errors
+    from .io.images import open_header
+    from .io.labelpng import read_label
 
     with open_header(path) as img:
         if img.mode in ("P", "L"):
-            try:
+            with pillow_errors(path, "pixels"):
                 return np.asarray(img.histogram(), dtype=np.int64)
-            except OSError as exc:
-                raise ImageReadError(f"{path}: cannot decode image: {exc}") from exc
-    return np.bincount(lblread(path).ravel(), minlength=256).astype(np.int64)
+    return np.bincount(read_label(path).ravel(), minlength=256).astype(np.int64)
 
 
-def _count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:
+def count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:
+    """One label PNG's pixel counts split into classes, void and out-of-range values
+    (shared by weights and split's class-presence pass)."""
     full = label_value_counts(path)
     hist = _split_histogram(full, num_classes, ignore_index)
     oor: tuple[tuple[int, int], ...] = ()
@@ -178,19 +185,66 @@ def _count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts
     return _ImageCounts(path, hist.counts, hist.ignored, oor)
 
 
+@dataclass(frozen=True)
+class _Counts:
+    """A partial :class:`ClassCounts` of some images, as a chunk sums it where it ran.
+
+    Every field is an integer sum (or a concatenation, in input order) over images, so
+    :meth:`__add__` is associative and any chunking gives the same totals.
+    """
+
+    pixels: np.ndarray
+    images: np.ndarray
+    image_pixels: np.ndarray
+    ignored: int
+    num_images: int
+    #: (value, pixels, path) for each out-of-range value of each image, in input order.
+    out_of_range: tuple[tuple[int, int, str], ...]
+
+    @classmethod
+    def zeros(cls, num_classes: int) -> _Counts:
+        zero = np.zeros(num_classes, dtype=np.int64)
+        return cls(zero, zero, zero, 0, 0, ())
+
+    def __add__(self, other: _Counts) -> _Counts:
+        return _Counts(
+            self.pixels + other.pixels,
+            self.images + other.images,
+            self.image_pixels + other.image_pixels,
+            self.ignored + other.ignored,
+            self.num_images + other.num_images,
+            self.out_of_range + other.out_of_range,
+        )
+
+
+def _count_one(path: str, num_classes: int, ignore_index: int) -> _Counts:
+    res = count_image(path, num_classes, ignore_index)
+    present = res.counts > 0
+    # The image's labelled pixels, credited to every class present in it.
+    return _Counts(
+        res.counts, present.astype(np.int64), present * res.counts.sum(), res.ignored, 1,
+        tuple((v, n, path) for v, n in res.out_of_range),
+    )
+
+
+def _add_counts(a: _Counts, b: _Counts) -> _Counts:
+    return a + b
+
+
 def count_pixels(
     label_paths: Sequence[str | os.PathLike[str]],
     num_classes: int,
     *,
     ignore_index: int = IGNORE_INDEX,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ClassCounts:
     """Count the pixels of each class over label PNGs (P or L; RGB raises).
 
-    ``workers``: 1 = in this process, ``None``/0 = all CPUs, N = N processes; the
-    result is identical for any number of workers. ``progress(done, total)`` is
-    called after each file. Values >= ``num_classes`` other than ``ignore_index``
+    ``workers`` / ``backend``: where the files are counted (see :mod:`labeltools.engine`);
+    the result is identical for any of them. ``progress(done, total)`` is called as
+    files are counted. Values >= ``num_classes`` other than ``ignore_index``
     are not an error here: they are counted in ``out_of_range`` and listed per value
     in ``out_of_range_values``, for the caller to report.
     """
@@ -198,45 +252,38 @@ def count_pixels(
         raise TypeError(f"count_pixels: num_classes must be an int, got {type(num_classes).__name__}")
     if not 1 <= num_classes <= 256:
         raise ValueError(f"count_pixels: num_classes must be in [1, 256], got {num_classes}")
-    from .engine import run
+    from .engine import map_reduce
 
     paths = [os.fspath(p) for p in label_paths]
-    fn = functools.partial(_count_image, num_classes=int(num_classes), ignore_index=ignore_index)
-    # Gathered first and summed in a few array operations: a handful of small NumPy
-    # calls per file in this loop cost the parent ~20 ms per 500 files, CPU time taken
-    # from the workers when every core is busy.
-    per_image: list[np.ndarray] = []
-    ignored = 0
+    n = int(num_classes)
+    fn = functools.partial(_count_one, num_classes=n, ignore_index=ignore_index)
+    # Summed per chunk where the chunk ran: the parent adds a few partials, not a
+    # handful of small NumPy calls per file (CPU taken from the workers).
+    total = map_reduce(
+        fn, paths, _add_counts, _Counts.zeros(n), workers=workers, backend=backend,
+        progress=progress, reads=dict.fromkeys(os.path.dirname(p) for p in paths),
+    )
     oor_pixels: dict[int, int] = {}
     oor_files: dict[int, list[str]] = {}
-    for res in run(fn, paths, workers=workers, progress=progress):
-        per_image.append(res.counts)
-        ignored += res.ignored
-        for value, n in res.out_of_range:
-            oor_pixels[value] = oor_pixels.get(value, 0) + n
-            oor_files.setdefault(value, []).append(res.path)
-    table = np.array(per_image, dtype=np.int64).reshape(len(paths), num_classes)
-    present = table > 0
-    pixels = table.sum(axis=0)
-    images = present.sum(axis=0, dtype=np.int64)
-    # Each image's labelled pixels, credited to every class present in it.
-    image_pixels = (present * table.sum(axis=1, keepdims=True)).sum(axis=0)
+    for value, pixels, path in total.out_of_range:
+        oor_pixels[value] = oor_pixels.get(value, 0) + pixels
+        oor_files.setdefault(value, []).append(path)
     values = tuple(
         OutOfRange(v, oor_pixels[v], tuple(oor_files[v])) for v in sorted(oor_pixels)
     )
     return ClassCounts(
-        pixels=pixels,
-        images=images,
-        image_pixels=image_pixels,
-        ignored=ignored,
+        pixels=total.pixels,
+        images=total.images,
+        image_pixels=total.image_pixels,
+        ignored=total.ignored,
         out_of_range=sum(oor_pixels.values()),
         out_of_range_values=values,
-        num_images=len(paths),
+        num_images=total.num_images,
     )
 
 
 #: The weighting schemes :func:`class_weights` knows.
-METHODS = ("enet", "median-frequency", "inverse", "inverse-sqrt")
+METHODS = WEIGHT_METHODS
 
 #: ENet's constant: keeps 1 / ln(c + f) bounded (at 1 / ln(1.02) ~ 50.5) as f -> 0.
 ENET_C = 1.02
@@ -323,12 +370,41 @@ def _out_of_range_message(counts: ClassCounts, ignore_index: int) -> str:
     )
 
 
+#: pytorch-deeplab-xception's ``train.py`` loads ``<db_root>/<dataset>_classes_weights.npy``
+#: (``pascal_classes_weights.npy`` for ``--dataset pascal``) and, when it is missing,
+#: silently recomputes weights from its augmented training crops.
+WEIGHTS_SUFFIX = "_classes_weights.npy"
+
+
+def weights_path(root: str | os.PathLike[str], dataset_name: str | None = None) -> Path:
+    """``root / "<dataset_name>_classes_weights.npy"``: where a deeplab trainer looks.
+
+    ``dataset_name`` is the trainer's dataset name (``pascal``, ``cityscapes``, ...);
+    by default the folder name of ``root``.
+    """
+    root = Path(root)
+    name = root.resolve().name if dataset_name is None else dataset_name
+    if not name or name != name.strip() or any(c in name for c in "/\\") or name in (".", ".."):
+        raise ValueError(f"dataset_name must be a plain name such as 'pascal', got {name!r}")
+    return root / f"{name}{WEIGHTS_SUFFIX}"
+
+
 @dataclass(frozen=True)
 class DatasetWeights:
     """:func:`dataset_weights`' result: the labels used and their class weights."""
 
     labels: LabelFiles
     weights: ClassWeights
+
+    def save(
+        self, out: str | os.PathLike[str] | None = None, *, dataset_name: str | None = None
+    ) -> Path:
+        """Write the weights to ``out``, or to :func:`weights_path` in the dataset root."""
+        if out is not None and dataset_name is not None:
+            raise ValueError("give out or dataset_name, not both")
+        target = Path(out) if out is not None else weights_path(self.labels.root, dataset_name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return save_weights(target, self.weights.weights)
 
 
 def dataset_weights(
@@ -339,7 +415,8 @@ def dataset_weights(
     method: str = "enet",
     ignore_out_of_range: bool = False,
     ignore_index: int = IGNORE_INDEX,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DatasetWeights:
     """Class weights of a dataset's labels (see :func:`find_labels`, :func:`class_weights`).
@@ -360,7 +437,8 @@ def dataset_weights(
             )
         num_classes = len(labels.class_names)
     counts = count_pixels(
-        labels.paths, num_classes, ignore_index=ignore_index, workers=workers, progress=progress
+        labels.paths, num_classes, ignore_index=ignore_index, workers=workers, backend=backend,
+        progress=progress,
     )
     if counts.out_of_range and not ignore_out_of_range:
         raise DatasetError(_out_of_range_message(counts, ignore_index))
@@ -369,7 +447,7 @@ def dataset_weights(
 
 def save_weights(path: str | os.PathLike[str], weights: np.ndarray) -> Path:
     """Write float64 weights as ``.npy`` atomically (``np.load`` gives them back as saved)."""
-    from ._files import atomic_path
+    from .io.files import atomic_path
 
     target = Path(path)
     with atomic_path(target, suffix=".npy") as tmp, open(tmp, "wb") as f:
@@ -394,3 +472,17 @@ def counts_to_json(result: ClassWeights, class_names: Sequence[str] | None = Non
         "weights": result.weights.tolist(),
         "zero_classes": list(result.zero_classes),
     }
+
+
+def save_counts(path: str | os.PathLike[str], result: DatasetWeights) -> Path:
+    """Write :func:`counts_to_json` of ``result`` (with the dataset's class names) as JSON,
+    atomically, creating the folder (``labeltools weights --counts``). Returns the path."""
+    import json
+
+    from .io.files import atomic_write_text
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    doc = counts_to_json(result.weights, result.labels.class_names)
+    atomic_write_text(target, json.dumps(doc, indent=2) + "\n")
+    return target

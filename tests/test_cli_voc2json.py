@@ -453,3 +453,13 @@ def test_list_restricts_the_ids(sample_voc, tmp_path):
     report = voc2json(sample_voc, tmp_path / "lm", list_file="val.txt", workers=1)
     assert [f.stem for f in report.files] == val
     assert sorted(p.stem for p in (tmp_path / "lm").glob("*.json")) == sorted(val)
+
+
+def test_backend_runs_the_files_where_it_says(sample_voc, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        report = voc2json(sample_voc, tmp_path / "lm", backend=pool)
+    assert [f.stem for f in report.files] == [
+        "garden_005", "park_002", "portrait_004", "street_001", "yard_003",
+    ]

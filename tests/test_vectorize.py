@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from labeltools.labelme import parse_labelme, shapes_to_index
+from labeltools.formats.labelme import parse_labelme
+from labeltools.raster import shapes_to_index
 from labeltools.vectorize import DEFAULT_EPSILON, maps_to_shapes, mask_shape, region_shapes
 
 NAMES = ("_background_", "car", "person", "tree")

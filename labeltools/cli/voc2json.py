@@ -1,4 +1,4 @@
-"""``labeltools voc2json``: label masks -> editable labelme JSON (registered by cli.py)."""
+"""``labeltools voc2json``: label masks -> editable labelme JSON."""
 
 # No `from __future__ import annotations`: typer reads the annotations of the command
 # defined inside register(), whose option types are local names there.
@@ -19,11 +19,11 @@ class _ShapeMode(str, Enum):
 
 def register(app: typer.Typer) -> None:
     """Add the ``voc2json`` command to ``app``."""
-    from .cli import _Bar, _DatasetOrLabels, _IdList, _Workers
+    from ._common import Bar, DatasetOrLabels, IdList, Scheduler, Workers
 
     @app.command("voc2json")
     def voc2json_cmd(
-        dataset: _DatasetOrLabels,
+        dataset: DatasetOrLabels,
         output_dir: Annotated[
             Path,
             typer.Argument(metavar="OUTPUT_DIR", help="Folder for the labelme JSON files (new or empty)."),
@@ -72,14 +72,15 @@ def register(app: typer.Typer) -> None:
         overwrite: Annotated[
             bool, typer.Option("--overwrite", help="Write into a non-empty OUTPUT_DIR.")
         ] = False,
-        list_file: _IdList = None,
-        workers: _Workers = 0,
+        list_file: IdList = None,
+        workers: Workers = 0,
+        scheduler: Scheduler = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     ) -> None:
         """Turn label masks (a VOC dataset, or PNGs + --images) into labelme JSON to edit."""
-        from .voc2labelme import voc2json
+        from ..voc2labelme import voc2json
 
-        with _Bar("voc2json") as progress:
+        with Bar("voc2json") as progress:
             report = voc2json(
                 dataset,
                 output_dir,
@@ -93,6 +94,7 @@ def register(app: typer.Typer) -> None:
                 copy_images=not no_copy,
                 overwrite=overwrite,
                 workers=workers,
+                backend=scheduler,
                 progress=progress,
             )
         if as_json:
