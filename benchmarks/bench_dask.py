@@ -12,7 +12,10 @@ Needs the dask extra (``pip install 'labeltools[dask]'``); without it, says so a
 * Client memory: ``engine.map_reduce`` over 10^4, 10^5, 10^6 planned items (paths of
   ~30 characters; ``--quick``: up to 10^5) with a cheap per-item function, on a local
   pool and on the cluster, each in a fresh client process: peak ``tracemalloc`` above
-  the item list itself (which the caller holds anyway).
+  the item list itself (which the caller holds anyway). The cluster figure grows towards
+  a plateau that is not labeltools' state: distributed's client keeps its last 1000
+  batched messages for debugging (``distributed.admin.low-level-log-length``); with that
+  at 10, 10^6 items peaked at 4.0 MiB (2026-12-01) instead of ~22 MiB.
 """
 
 from __future__ import annotations

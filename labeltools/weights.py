@@ -261,7 +261,7 @@ def count_pixels(
     # handful of small NumPy calls per file (CPU taken from the workers).
     total = map_reduce(
         fn, paths, _add_counts, _Counts.zeros(n), workers=workers, backend=backend,
-        progress=progress, reads=dict.fromkeys(os.path.dirname(p) for p in paths),
+        progress=progress, reads=dict.fromkeys(os.path.dirname(p) or "." for p in paths),
     )
     oor_pixels: dict[int, int] = {}
     oor_files: dict[int, list[str]] = {}

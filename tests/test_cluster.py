@@ -38,18 +38,13 @@ def _env() -> dict[str, str]:
 
 
 def _tree(root: Path) -> dict[str, str]:
-    """sha256 of every file under ``root``, by relative path."""
+    """sha256 of every file under ``root``, by relative path (json2voc's manifest included:
+    it records each input's path, size and mtime, the same for both runs)."""
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
-
-
-def _json2voc_tree(out: Path) -> dict[str, str]:
-    tree = _tree(out)
-    # The manifest records each input's mtime and path: identical inputs, identical records.
-    return tree
 
 
 @pytest.fixture(scope="module")
@@ -111,21 +106,28 @@ from labeltools.weights import counts_to_json, save_weights
 with engine.open_backend("local:2") as backend:
     assert backend.workers == 2
     json2voc({str(corpus["src"])!r}, {str(out / "voc")!r}, {corpus["labels"]!r}, backend=backend)
+    done = []
     ev = evaluate({str(out / "voc")!r}, {str(corpus["pred"])!r},
-                  ids={str(out / "voc/ImageSets/Segmentation/trainval.txt")!r}, backend=backend)
+                  ids={str(out / "voc/ImageSets/Segmentation/trainval.txt")!r}, backend=backend,
+                  progress=lambda d, t: done.append((d, t)))
     w = dataset_weights({str(out / "voc")!r}, backend=backend)
-print(json.dumps({{"eval": ev.to_dict(), "counts": counts_to_json(w.weights)}}))
+print(json.dumps({{"eval": ev.to_dict(), "counts": counts_to_json(w.weights), "done": done}}))
 """
     result = subprocess.run(
         [sys.executable, "-c", job], env=_env(), capture_output=True, text=True, timeout=TIMEOUT
     )
     assert result.returncode == 0, result.stderr
-    assert _json2voc_tree(out / "voc") == _json2voc_tree(corpus["local"])
+    assert _tree(out / "voc") == _tree(corpus["local"])
 
     from labeltools import dataset_weights, evaluate
     from labeltools.weights import counts_to_json
 
     got = json.loads(result.stdout)
+    # Progress as chunks complete: from 0 to every id, in several steps, never backwards.
+    steps = [d for d, _ in got["done"]]
+    total = 5 * COPIES
+    assert steps[0] == 0 and steps[-1] == total and steps == sorted(steps) and len(steps) > 3
+    assert {t for _, t in got["done"]} == {total}
     trainval = corpus["local"] / "ImageSets/Segmentation/trainval.txt"
     ev = evaluate(corpus["local"], corpus["pred"], ids=trainval, workers=1).to_dict()
     ev["settings"]["gt"] = str(out / "voc")
@@ -187,7 +189,7 @@ def test_cli_on_a_running_cluster_matches_the_local_run(corpus, scheduler, tmp_p
     result = _cli("json2voc", str(corpus["src"]), str(voc), "--labels", corpus["labels"],
                   "--scheduler", address)
     assert result.returncode == 0, result.stderr
-    assert _json2voc_tree(voc) == _json2voc_tree(corpus["local"])
+    assert _tree(voc) == _tree(corpus["local"])
 
     out = tmp_path / "results"
     out.mkdir()
@@ -216,33 +218,63 @@ def test_a_worker_that_cannot_see_the_input_is_named(corpus, scheduler):
     assert not (corpus["root"] / "voc-relative").exists()
 
 
-def test_killing_a_worker_mid_run_still_gives_identical_outputs(corpus, scheduler, tmp_path):
-    """Last test of the module: it leaves the cluster with one worker."""
-    voc = tmp_path / "voc"
-    job = subprocess.Popen(
+def _json2voc_on(scheduler: dict, corpus: dict, voc: Path) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, "-m", "labeltools", "json2voc", str(corpus["src"]), str(voc),
          "--labels", corpus["labels"], "--scheduler", scheduler["address"]],
         env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+def _wait_for_outputs(job: subprocess.Popen, voc: Path, n: int = 10) -> None:
+    written = voc / "SegmentationClass"
+    deadline = time.monotonic() + TIMEOUT
+    while not (written.is_dir() and len(os.listdir(written)) >= n):
+        assert job.poll() is None, job.communicate()
+        assert time.monotonic() < deadline, "json2voc wrote nothing"
+        time.sleep(0.01)
+
+
+def test_killing_the_client_then_rerunning_resumes(corpus, scheduler, tmp_path):
+    voc = tmp_path / "voc"
+    journal = voc / ".labeltools-json2voc" / "journal.jsonl"
+    job = _json2voc_on(scheduler, corpus, voc)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        # Killed once the client has journalled some chunks (the workers wrote more by then).
+        while not (journal.is_file() and journal.read_text().count("\n") >= 10):
+            assert job.poll() is None, job.communicate()
+            assert time.monotonic() < deadline, "json2voc journalled nothing"
+            time.sleep(0.01)
+        job.kill()
+    finally:
+        job.communicate(timeout=TIMEOUT)
+    assert len(os.listdir(voc / "SegmentationClass")) < 5 * COPIES  # killed mid-run
+    rerun = _cli("json2voc", str(corpus["src"]), str(voc), "--labels", corpus["labels"],
+                 "--scheduler", scheduler["address"], "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["skipped"] > 0  # the journal's files were not redone
+    assert _tree(voc) == _tree(corpus["local"])
+
+
+def test_killing_a_worker_mid_run_still_gives_identical_outputs(corpus, scheduler, tmp_path):
+    """Last test of the module: it leaves the cluster with one worker."""
+    voc = tmp_path / "voc"
+    job = _json2voc_on(scheduler, corpus, voc)
     try:
         victim = scheduler["workers"][0]
-        written = voc / "SegmentationClass"
-        deadline = time.monotonic() + TIMEOUT
-        while not (written.is_dir() and len(os.listdir(written)) >= 10):
-            assert job.poll() is None, job.communicate()
-            assert time.monotonic() < deadline, "json2voc wrote nothing"
-            time.sleep(0.01)
+        _wait_for_outputs(job, voc)
         os.killpg(victim.pid, signal.SIGKILL)
         killed_mid_run = job.poll() is None
         stdout, stderr = job.communicate(timeout=TIMEOUT)
     finally:
         if job.poll() is None:
             job.kill()
-            job.wait()
+            job.communicate()
     assert victim.wait(timeout=10) == -signal.SIGKILL
     assert killed_mid_run
     assert job.returncode == 0, stderr
-    assert _json2voc_tree(voc) == _json2voc_tree(corpus["local"])
+    assert _tree(voc) == _tree(corpus["local"])
 
 
 def test_without_the_extra_the_error_says_how_to_install_it(monkeypatch, tmp_path):

@@ -41,7 +41,7 @@ __all__ = ["COMMAND_MODULES", "OLD_SPELLINGS", "app"]
 
 #: The modules that add commands (each has ``register(app)``), relative to this package
 #: or absolute (``"labeltools._cli_voc2json"``).
-COMMAND_MODULES = (".convert", ".dataset", ".masks", ".evaluate", ".inspect")
+COMMAND_MODULES = (".convert", ".dataset", ".masks", ".evaluate", ".inspect", ".voc2json")
 
 #: What Ctrl-C prints, and the exit status (128 + SIGINT, as a shell reports it).
 INTERRUPTED = "Interrupted: rerun the same command to resume"
@@ -50,7 +50,7 @@ INTERRUPTED_STATUS = 130
 #: Command order in --help: convert, check, prepare for training, evaluate, inspect.
 _WORKFLOW = (
     "json2voc", "check", "stats", "split", "weights", "rgb2index", "index2rgb", "eval",
-    "dump-xlsx", "colormap",
+    "dump-xlsx", "colormap", "voc2json",
 )
 
 
