@@ -204,9 +204,30 @@ def _call_worker_task(chunk: Any) -> Any:
         _in_task = False
 
 
+def _quiet_pool_teardown() -> None:
+    """Silence the pool's manager thread as it finds its workers stopped after a Ctrl-C.
+
+    It then fails futures that were already cancelled, and CPython 3.11's
+    ``terminate_broken`` raises ``InvalidStateError`` for each, printed as a thread
+    traceback below "Interrupted". Only that error, from that thread, is dropped.
+    """
+    from concurrent.futures import InvalidStateError
+
+    previous = threading.excepthook
+
+    def hook(args: Any) -> None:
+        manager = type(args.thread).__name__ == "_ExecutorManagerThread"
+        if manager and isinstance(args.exc_value, InvalidStateError):
+            return
+        previous(args)
+
+    threading.excepthook = hook
+
+
 def _stop_workers(pool: Any, grace: float = STOP_GRACE) -> None:
     """SIGTERM every worker of ``pool`` (each unwinds its chunk, removing its temporary
     files), then SIGKILL those still running after ``grace`` seconds."""
+    _quiet_pool_teardown()
     # ProcessPoolExecutor has no public way to stop running tasks; _processes is its
     # pid -> Process map (there since Python 3.2).
     processes = list((getattr(pool, "_processes", None) or {}).values())

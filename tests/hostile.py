@@ -14,6 +14,7 @@ import io
 import json
 import os
 import resource
+import signal
 import struct
 import subprocess
 import sys
@@ -197,6 +198,9 @@ MEMORY_LIMIT = 3 * 1024**3
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    # A shell starts background jobs with SIGINT ignored, and Python then keeps ignoring
+    # it: the child gets the default, as a command typed at a terminal has.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def cli_env(**extra: str) -> dict[str, str]:

@@ -26,7 +26,7 @@ import pytest
 from tests import hostile as h
 
 #: Files in the corpus: enough for a run to last ~1 s, small enough to keep the test short.
-FILES = 48
+FILES = 64
 SIZE = (96, 72)
 #: The records folder is json2voc's own bookkeeping (input paths, mtimes): not the dataset.
 RECORDS = ".labeltools-json2voc"
@@ -150,7 +150,7 @@ def test_sigint_then_rerun(corpus: tuple[Path, dict[str, str]], tmp_path: Path, 
     proc = _start(src, out, workers)
     try:
         _wait_started(proc, out)
-        time.sleep(rng.uniform(0.0, 0.3))
+        time.sleep(rng.uniform(0.0, 0.1))
         if proc.poll() is not None:
             pytest.skip("the run finished before the signal (machine too fast for this corpus)")
         sent = time.monotonic()
