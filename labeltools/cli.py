@@ -510,6 +510,10 @@ def weights_cmd(
         Optional[Path],
         typer.Option("--out", help="Weights .npy to write (default: <dataset>_classes_weights.npy in the dataset root)."),
     ] = None,
+    dataset_name: Annotated[
+        Optional[str],
+        typer.Option("--dataset-name", help="Write <NAME>_classes_weights.npy in the dataset root, the file a trainer loads (deeplab: pascal)."),
+    ] = None,
     counts_out: Annotated[Optional[Path], typer.Option("--counts", help="Also write the raw counts and weights as JSON.")] = None,
     ignore_out_of_range: Annotated[
         bool,
@@ -521,10 +525,17 @@ def weights_cmd(
     import json
 
     from ._files import atomic_write_text
-    from .weights import METHODS, counts_to_json, dataset_weights, save_weights
+    from .weights import METHODS, counts_to_json, dataset_weights, weights_path
 
     if method not in METHODS:
         raise typer.BadParameter(f"must be one of {', '.join(METHODS)}, got {method!r}", param_hint="--method")
+    if dataset_name is not None:
+        if out is not None:
+            raise typer.BadParameter("give --out or --dataset-name, not both", param_hint="--dataset-name")
+        try:
+            weights_path(dataset, dataset_name)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--dataset-name") from None
     with _Bar("counting pixels") as bar:
         result = dataset_weights(
             dataset, list_file=list_file, num_classes=num_classes, method=method,
@@ -533,9 +544,7 @@ def weights_cmd(
     labels, w = result.labels, result.weights
     names = labels.class_names
     counts = w.counts
-    target = out if out is not None else labels.root / f"{labels.root.name}_classes_weights.npy"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    save_weights(target, w.weights)
+    target = result.save(out, dataset_name=dataset_name)
     if counts_out is not None:
         counts_out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(counts_out, json.dumps(counts_to_json(w, names), indent=2) + "\n")

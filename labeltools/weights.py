@@ -323,12 +323,41 @@ def _out_of_range_message(counts: ClassCounts, ignore_index: int) -> str:
     )
 
 
+#: pytorch-deeplab-xception's ``train.py`` loads ``<db_root>/<dataset>_classes_weights.npy``
+#: (``pascal_classes_weights.npy`` for ``--dataset pascal``) and, when it is missing,
+#: silently recomputes weights from its augmented training crops.
+WEIGHTS_SUFFIX = "_classes_weights.npy"
+
+
+def weights_path(root: str | os.PathLike[str], dataset_name: str | None = None) -> Path:
+    """``root / "<dataset_name>_classes_weights.npy"``: where a deeplab trainer looks.
+
+    ``dataset_name`` is the trainer's dataset name (``pascal``, ``cityscapes``, ...);
+    by default the folder name of ``root``.
+    """
+    root = Path(root)
+    name = root.resolve().name if dataset_name is None else dataset_name
+    if not name or name != name.strip() or any(c in name for c in "/\\") or name in (".", ".."):
+        raise ValueError(f"dataset_name must be a plain name such as 'pascal', got {name!r}")
+    return root / f"{name}{WEIGHTS_SUFFIX}"
+
+
 @dataclass(frozen=True)
 class DatasetWeights:
     """:func:`dataset_weights`' result: the labels used and their class weights."""
 
     labels: LabelFiles
     weights: ClassWeights
+
+    def save(
+        self, out: str | os.PathLike[str] | None = None, *, dataset_name: str | None = None
+    ) -> Path:
+        """Write the weights to ``out``, or to :func:`weights_path` in the dataset root."""
+        if out is not None and dataset_name is not None:
+            raise ValueError("give out or dataset_name, not both")
+        target = Path(out) if out is not None else weights_path(self.labels.root, dataset_name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return save_weights(target, self.weights.weights)
 
 
 def dataset_weights(
