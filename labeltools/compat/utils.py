@@ -25,7 +25,6 @@ from ..labelme import (
     _decode_mask,
     _draw_shape,
 )
-from ..labelme import shapes_to_label as _shapes_to_label
 from ..pngio import lblsave as _lblsave
 from ._draw import draw_instances, draw_label, label2rgb, label_colormap
 from ._image import (
@@ -82,6 +81,15 @@ def lblsave(filename: str | os.PathLike[str], lbl: np.ndarray) -> None:
     _lblsave(filename, arr)
 
 
+def _draw(draw: ImageDraw.ImageDraw, kind: str, xy, line_width: int, point_size: int) -> None:
+    if kind == "linestrip":
+        # labelme.utils (every release) draws plain joints; labeltools' own rasteriser
+        # follows labelme's newer converter and rounds them.
+        draw.line(xy, fill=1, width=line_width)
+    else:
+        _draw_shape(draw, kind, xy, 1, line_width, point_size)
+
+
 def shape_to_mask(
     img_shape: Sequence[int],
     points: Sequence[Sequence[float]],
@@ -100,7 +108,7 @@ def shape_to_mask(
     xy = [(float(p[0]), float(p[1])) for p in points]
     _check_point_count(f"shape_to_mask: {kind}", kind, len(xy))
     canvas = Image.new("L", (int(img_shape[1]), int(img_shape[0])), 0)
-    _draw_shape(ImageDraw.Draw(canvas), kind, xy, 1, line_width, point_size)
+    _draw(ImageDraw.Draw(canvas), kind, xy, line_width, point_size)
     return np.array(canvas, dtype=bool)
 
 
@@ -140,44 +148,34 @@ def _to_shape(i: int, raw: Mapping[str, Any]) -> Shape:
     )
 
 
-def _check_known(
-    records: Sequence[Shape], names: Sequence[str], label_name_to_value: Mapping[str, int]
-) -> None:
-    for i, (record, name) in enumerate(zip(records, names)):
-        if name not in label_name_to_value:
-            known = ", ".join(repr(k) for k in label_name_to_value)
-            raise LabelNameError(
-                f"shape #{i} ({record.shape_type}): class {name!r} of label {record.label!r} "
-                f"is not in the label list ({known})"
-            )
+def _shape_mask(img_shape: Sequence[int], i: int, shape: Shape) -> np.ndarray:
+    if shape.shape_type != "mask":
+        return shape_to_mask(img_shape, shape.points, shape.shape_type)
+    # labelme 5.x: the patch fills the box of its two points, truncated to int.
+    assert shape.mask is not None
+    mask = np.zeros(tuple(int(v) for v in img_shape[:2]), dtype=bool)
+    (x1, y1), (x2, y2) = np.asarray(shape.points).astype(int).tolist()
+    try:
+        mask[y1 : y2 + 1, x1 : x2 + 1] = shape.mask
+    except ValueError:
+        box = mask[y1 : y2 + 1, x1 : x2 + 1].shape
+        raise LabelmeFormatError(
+            f"shapes_to_label: shape #{i} (mask): the {shape.mask.shape[0]}x{shape.mask.shape[1]} "
+            f"patch does not fit its {box[0]}x{box[1]} box ({x1}, {y1})-({x2}, {y2}) in the image"
+        ) from None
+    return mask
 
 
-def _shapes_to_label_v3(
-    img_shape: Sequence[int],
-    shapes: Sequence[Mapping[str, Any]],
-    label_name_to_value: Mapping[str, int],
-    type: str,  # noqa: A002 - labelme's parameter name
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    # labelme 3.x: with type="instance", a label "cat-2" is class "cat", instance "cat-2"
-    # (ids in order of first appearance, from 1); group_id did not exist yet.
-    records = [_to_shape(i, s) for i, s in enumerate(shapes)]
-    if type == "class":
-        return _shapes_to_label(img_shape, records, label_name_to_value)[0]
-    class_names = [r.label.split("-")[0] for r in records]
-    _check_known(records, class_names, label_name_to_value)
-    cls = np.zeros(tuple(int(v) for v in img_shape[:2]), dtype=np.int32)
-    ins = np.zeros_like(cls)
-    instance_names = ["_background_"]
-    for record, cls_name in zip(records, class_names):
-        if record.label not in instance_names:
-            instance_names.append(record.label)
-        one = Shape(
-            label=record.label, shape_type=record.shape_type, points=record.points, mask=record.mask
+def _class_value(
+    i: int, shape: Shape, name: str, label_name_to_value: Mapping[str, int]
+) -> int:
+    if name not in label_name_to_value:
+        known = ", ".join(repr(k) for k in label_name_to_value)
+        what = f"label {name!r}" if name == shape.label else f"class {name!r} of label {shape.label!r}"
+        raise LabelNameError(
+            f"shape #{i} ({shape.shape_type}): {what} is not in the label list ({known})"
         )
-        mask = _shapes_to_label(img_shape, [one], {record.label: 1})[0].astype(bool)
-        cls[mask] = label_name_to_value[cls_name]
-        ins[mask] = instance_names.index(record.label)
-    return cls, ins
+    return label_name_to_value[name]
 
 
 def shapes_to_label(
@@ -186,21 +184,39 @@ def shapes_to_label(
     label_name_to_value: Mapping[str, int],
     type: str | None = None,  # noqa: A002 - labelme 3.x's parameter name
 ) -> Any:
-    """``labelme.utils.shapes_to_label`` on labelme's shape dicts.
+    """``labelme.utils.shapes_to_label`` on labelme's shape dicts, shape by shape as labelme.
 
     Without ``type`` (labelme >= 4): int32 ``(cls, ins)``, instances keyed by
-    ``(label, group_id)``. With labelme 3.x's ``type="class"``: ``cls`` alone;
-    ``type="instance"``: ``(cls, ins)`` with 3.x's rule (``"cat-2"`` is class ``cat``).
-    Same pixels as labelme (see :func:`labeltools.shapes_to_label`). ``mask`` may be
-    the decoded bool array (``labelme.LabelFile``) or the base64 PNG from the JSON.
-    An unknown label raises :class:`~labeltools.errors.LabelNameError`.
+    ``(label, group_id)`` (every shape without a group_id its own), ids from 1 in
+    order of first appearance. With labelme 3.x's ``type="class"``: ``cls`` alone;
+    ``type="instance"``: ``(cls, ins)`` with 3.x's rule (label ``"cat-2"`` is class
+    ``cat``, instance ``"cat-2"``). ``mask`` may be the decoded bool array
+    (``labelme.LabelFile``) or the base64 PNG from the JSON. An unknown label raises
+    :class:`~labeltools.errors.LabelNameError`.
     """
-    if type is not None:
-        if type not in _LABEL_TYPES:
-            raise ValueError(f"shapes_to_label: type must be 'class' or 'instance', got {type!r}")
-        return _shapes_to_label_v3(img_shape, shapes, label_name_to_value, type)
+    if type is not None and type not in _LABEL_TYPES:
+        raise ValueError(f"shapes_to_label: type must be 'class' or 'instance', got {type!r}")
     records = [_to_shape(i, s) for i, s in enumerate(shapes)]
-    return _shapes_to_label(img_shape, records, label_name_to_value)
+    v3_instance = type == "instance"
+    names = [r.label.split("-")[0] if v3_instance else r.label for r in records]
+    values = [_class_value(i, r, n, label_name_to_value) for i, (r, n) in enumerate(zip(records, names))]
+    cls = np.zeros(tuple(int(v) for v in img_shape[:2]), dtype=np.int32)
+    ins = np.zeros_like(cls)
+    # 3.x counted instance names after "_background_" (id 0); 4.x+ counts from 1.
+    instances: dict[Any, int] = {"_background_": 0} if v3_instance else {}
+    first = len(instances) == 0
+    for i, (record, value) in enumerate(zip(records, values)):
+        if v3_instance:
+            key: Any = record.label
+        else:
+            key = (i,) if record.group_id is None else (record.label, record.group_id)
+        ins_id = instances.setdefault(key, len(instances) + first)
+        mask = _shape_mask(img_shape, i, record)
+        cls[mask] = value
+        ins[mask] = ins_id
+    if type == "class":
+        return cls
+    return cls, ins
 
 
 def labelme_shapes_to_label(
