@@ -19,7 +19,6 @@ from labeltools import json2voc
 
 from ..conftest import LABELME_FIXTURE, SAMPLE_DATA
 
-
 #: Every interop module starts with ``pytestmark = INTEROP``: the marker, and third-party
 #: packages' own warnings (old releases, deprecated APIs) are not errors here, as the
 #: suite's warnings-as-errors is for labeltools' own code.

@@ -93,7 +93,11 @@ def test_datumaro_export_then_rgb2index_keeps_void(converted, tmp_path):
 
 def test_datumaro_voc_labelmap_ignored_is_void(tmp_path):
     # Datumaro's own VOC label map ends with "ignored:224,224,192::" (VocLabel.ignored = 255).
-    from datumaro.plugins.data_formats.voc.format import VocTask, make_voc_label_map, write_label_map
+    from datumaro.plugins.data_formats.voc.format import (
+        VocTask,
+        make_voc_label_map,
+        write_label_map,
+    )
 
     from labeltools.palettes import read_labelmap
 
