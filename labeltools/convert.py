@@ -43,7 +43,6 @@ from . import errors
 from ._files import TMP_PREFIX, atomic_path, atomic_write_bytes, atomic_write_text
 from ._pngfast import write_label
 from .classnames import read_class_names
-from .colormap import VOID_COLOR, label_colormap
 from .constants import BACKGROUND_INDEX, BACKGROUND_NAME, IGNORE_INDEX, IGNORE_NAME, MAX_CLASSES
 from .engine import Backend, run
 from .errors import (
@@ -69,7 +68,7 @@ from .labelme import (
     read_labelme,
     shapes_to_label,
 )
-from .palettes import labelmap_name_ok
+from .palettes import labelmap_name_ok, labelmap_text
 from .pngio import FAST_LABEL_PNG
 
 if TYPE_CHECKING:
@@ -798,27 +797,6 @@ def _remove_stale(settings: Settings, keep: set[str]) -> None:
         os.rmdir(sets_parent)
 
 
-def _labelmap_text(names: Sequence[str]) -> str | None:
-    """Datumaro / CVAT ``labelmap.txt``: one ``name:r,g,b::`` line per class, then void.
-
-    The last line, ``__ignore__:224,224,192::``, declares VOC's void colour: without it
-    Datumaro's VOC importer stops at the first void pixel ("Undeclared color"). Last,
-    so that Datumaro's label ids (line positions) stay our class indices; labelme's
-    name, so that :func:`labeltools.palettes.read_labelmap` reads it back as 255.
-    ``None`` when a name cannot be written: the format has no escape for ``:``.
-    """
-    if not all(labelmap_name_ok(name) for name in names):
-        return None
-    cmap = label_colormap(256)
-    lines = ["# label:color_rgb:parts:actions"]
-    for i, name in enumerate(names):
-        r, g, b = (int(c) for c in cmap[i % 256])
-        lines.append(f"{name}:{r},{g},{b}::")
-    r, g, b = VOID_COLOR
-    lines.append(f"{IGNORE_NAME}:{r},{g},{b}::")
-    return "\n".join(lines) + "\n"
-
-
 def json2voc(
     input_dir: PathLike,
     output_dir: PathLike,
@@ -965,8 +943,8 @@ def json2voc(
     class_names = out_dir / "class_names.txt"
     atomic_write_text(class_names, "".join(f"{n}\n" for n in label_set_.names))
     labelmap = out_dir / "labelmap.txt"
-    labelmap_text = _labelmap_text(label_set_.names)
-    if labelmap_text is None:
+    labelmap_text_ = labelmap_text(label_set_.names)
+    if labelmap_text_ is None:
         labelmap.unlink(missing_ok=True)  # a stale one would name other classes
         bad = next(n for n in label_set_.names if not labelmap_name_ok(n))
         warnings.append(
@@ -974,7 +952,7 @@ def json2voc(
             "(name:r,g,b:parts:actions has no escape for ':'); class_names.txt has every name"
         )
     else:
-        atomic_write_text(labelmap, labelmap_text)
+        atomic_write_text(labelmap, labelmap_text_)
     _remove_stale(settings, keep)
     overflow = [rep.stem for rep in ordered if rep.ok and rep.instances > MAX_INSTANCES]
     if overflow and objects:

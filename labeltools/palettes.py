@@ -13,6 +13,7 @@ import csv
 import functools
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from .colormap import VOID_COLOR, label_colormap
 from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import PaletteError
 
-__all__ = ["Palette", "labelmap_name_ok", "read_palette", "voc_palette"]
+__all__ = ["Palette", "labelmap_name_ok", "labelmap_text", "read_labelmap", "read_palette", "voc_palette"]
 
 #: Datumaro's and CVAT's class list with colours, beside ``ImageSets/`` in a VOC dataset.
 LABELMAP_FILE = "labelmap.txt"
@@ -203,6 +204,28 @@ def labelmap_name_ok(name: str) -> bool:
         and not name.startswith("#")
         and not any(c in name for c in ":\r\n")
     )
+
+
+def labelmap_text(names: Sequence[str]) -> str | None:
+    """The ``labelmap.txt`` of classes ``names`` (index = position): :func:`read_labelmap`'s pair.
+
+    One ``name:r,g,b::`` line per class in its VOC colour, then ``__ignore__:224,224,192::``,
+    which declares VOC's void colour: without it Datumaro's VOC importer stops at the first
+    void pixel ("Undeclared color"). Last, so that Datumaro's label ids (line positions)
+    stay the class indices; labelme's name, so that :func:`read_labelmap` reads it as 255.
+    ``None`` when a name cannot be written (:func:`labelmap_name_ok`): the format has no
+    escape for ``:``.
+    """
+    if not all(labelmap_name_ok(name) for name in names):
+        return None
+    cmap = label_colormap(256)
+    lines = ["# label:color_rgb:parts:actions"]
+    for i, name in enumerate(names):
+        r, g, b = (int(c) for c in cmap[i % 256])
+        lines.append(f"{name}:{r},{g},{b}::")
+    r, g, b = VOID_COLOR
+    lines.append(f"{IGNORE_NAME}:{r},{g},{b}::")
+    return "\n".join(lines) + "\n"
 
 
 def _is_void(name: str, color_text: str) -> bool:

@@ -167,6 +167,21 @@ def test_json2voc_labelmap_reads_back(tmp_path):
     np.testing.assert_array_equal(pal.colors, voc_palette().colors[[*range(len(names)), 255]])
 
 
+def test_labelmap_text_round_trips(tmp_path):
+    from labeltools.palettes import labelmap_text
+
+    text = labelmap_text(["_background_", "potted plant", "tv/monitor"])
+    assert text == (
+        "# label:color_rgb:parts:actions\n_background_:0,0,0::\npotted plant:128,0,0::\n"
+        "tv/monitor:0,128,0::\n__ignore__:224,224,192::\n"
+    )
+    (tmp_path / "labelmap.txt").write_text(text)
+    pal = read_labelmap(tmp_path / "labelmap.txt")
+    assert pal.names == ("_background_", "potted plant", "tv/monitor", "__ignore__")
+    assert pal.indices.tolist() == [0, 1, 2, 255]
+    assert labelmap_text(["_background_", "cat:tabby"]) is None  # ':' has no escape
+
+
 @pytest.mark.parametrize(
     ("name", "ok"),
     [("car", True), ("tv/monitor", True), ("potted plant", True), ("a:b", False), (" car", False),
