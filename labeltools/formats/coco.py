@@ -1,0 +1,206 @@
+"""COCO instance segmentation: layout, pure conversions and :class:`CocoWriter`.
+
+Layout (the names Detectron2's and mmdet's COCO configs expect)::
+
+    OUTPUT_DIR/images/<stem>.jpg
+    OUTPUT_DIR/annotations/instances_train.json
+    OUTPUT_DIR/annotations/instances_val.json      (always written, maybe without images)
+
+* ``categories``: ids from 1 in labels order (class value = category id), without
+  ``_background_`` and ``__ignore__``; every class is listed even when no image of a
+  split has it, so ids are the same in every split and every run.
+* One annotation per object instance (:mod:`labeltools.formats.instances`): shapes
+  sharing ``(label, group_id)`` are one instance, as in json2voc's object PNG.
+* ``segmentation``: the annotated vertices (COCO's list of polygons) when the
+  instance is *exact* (only polygons, rectangles and oriented rectangles, none of
+  it hidden by a later shape); otherwise, or with ``rle=True``, COCO's compressed
+  RLE of exactly the pixels the rasteriser gives the instance. ``iscrowd`` is 0 for
+  both: RLE with ``iscrowd = 0`` is a valid annotated object and is evaluated.
+* ``area`` = the instance's pixels, ``bbox`` = their tight ``[x, y, w, h]``.
+* ``__ignore__`` regions are not annotations. COCO has no void class, and its one
+  "don't care" device, a crowd region, belongs to a single category: COCOeval only
+  lets it absorb detections of that category, so a void region would have to be
+  copied once per category (N ground-truth records per region, each counted by
+  every tool that does not filter ``iscrowd``). They do what VOC's void does to
+  objects: the pixels they cover (drawn later) are taken out of the instances below,
+  so no annotation claims them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._files import atomic_write_text
+from ..errors import OutputError
+from ._phase1 import write_image
+from .instances import Instance, object_instances, shape_polygon
+
+if TYPE_CHECKING:
+    from ..splits import Split
+
+__all__ = [
+    "ANNOTATIONS_DIR",
+    "IMAGES_DIR",
+    "CocoWriter",
+    "coco_annotation",
+    "coco_categories",
+    "coco_documents",
+    "rle_encode",
+]
+
+IMAGES_DIR = "images"
+ANNOTATIONS_DIR = "annotations"
+#: Bump when the bytes written for the same inputs change: old resume records go stale.
+_OUTPUT_FORMAT = 1
+_INFO = {"description": "labelme annotations converted by labeltools json2coco"}
+
+
+def rle_encode(mask: np.ndarray) -> dict[str, Any]:
+    """COCO's compressed RLE of a 2-D bool mask: ``{"size": [h, w], "counts": str}`` (pycocotools)."""
+    from pycocotools import mask as mask_utils
+
+    if mask.ndim != 2:
+        raise ValueError(f"rle_encode: mask must be 2-D (height, width), got shape {mask.shape}")
+    rle = mask_utils.encode(np.asfortranarray(mask, dtype=np.uint8))
+    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
+
+
+def coco_annotation(
+    instance: Instance, shapes: Sequence[Any], height: int, width: int, *, rle: bool = False
+) -> dict[str, Any]:
+    """One instance as a COCO annotation (without ``id`` / ``image_id``, given at the end).
+
+    ``shapes`` are the annotation's shapes (``instance.shapes`` indexes them).
+    """
+    if instance.exact and not rle:
+        segmentation: Any = [shape_polygon(shapes[i]) for i in instance.shapes]
+    else:
+        segmentation = rle_encode(instance.mask(height, width))
+    return {
+        "category_id": instance.value,
+        "segmentation": segmentation,
+        "area": instance.area,
+        "bbox": list(instance.bbox),
+        "iscrowd": 0,
+    }
+
+
+def coco_categories(names: Sequence[str]) -> list[dict[str, Any]]:
+    """COCO ``categories`` for class names by index (index 0, ``_background_``, is left out)."""
+    return [{"id": i, "name": n, "supercategory": n} for i, n in enumerate(names) if i > 0]
+
+
+def coco_documents(
+    summaries: Iterable[tuple[str, Mapping[str, Any]]],
+    names: Sequence[str],
+    split: Split | None,
+) -> dict[str, dict[str, Any]]:
+    """Split name -> COCO document, from :meth:`CocoWriter.write_item` summaries.
+
+    Image ids are 1, 2, ... over all images in input order and annotation ids 1, 2,
+    ... over all annotations in that order, so an image or annotation keeps its id
+    whichever split it lands in. Splits: ``train`` and ``val`` always, ``test`` when
+    the split has one; without a split, every image is in ``train``.
+    """
+    where: dict[str, str] = {}
+    wanted = ["train", "val"]
+    if split is not None:
+        if split.test:
+            wanted.append("test")
+        for name in wanted:
+            where.update((stem, name) for stem in getattr(split, name))
+    categories = coco_categories(names)
+    docs = {
+        name: {"info": _INFO, "licenses": [], "images": [], "annotations": [],
+               "categories": categories}
+        for name in wanted
+    }
+    ann_id = 0
+    for image_id, (stem, summary) in enumerate(summaries, start=1):
+        # In no list (not converted): numbered all the same, so the ids of the rest hold.
+        doc = docs["train"] if split is None else docs.get(where.get(stem, ""))
+        if doc is not None:
+            doc["images"].append({
+                "id": image_id,
+                "file_name": summary["file_name"],
+                "width": summary["width"],
+                "height": summary["height"],
+            })
+        for ann in summary["annotations"]:
+            ann_id += 1
+            if doc is not None:
+                doc["annotations"].append({"id": ann_id, "image_id": image_id, **ann})
+    return docs
+
+
+def _dump(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+class CocoWriter:
+    """The COCO instance-segmentation writer (the Writer protocol of ``formats.base``).
+
+    ``names``: class names by index (0 = ``_background_``); ``rle``: RLE for every
+    instance, polygons never.
+    """
+
+    name = "coco"
+
+    def __init__(self, names: Sequence[str], *, rle: bool = False) -> None:
+        self.names = tuple(names)
+        self.rle = bool(rle)
+
+    def options(self) -> Mapping[str, Any]:
+        return {"format": _OUTPUT_FORMAT, "names": list(self.names), "rle": self.rle}
+
+    def outputs(self, stem: str) -> dict[str, str]:
+        return {"image": os.path.join(IMAGES_DIR, stem + ".jpg")}
+
+    def write_item(self, item: Any, targets: Mapping[str, str]) -> Mapping[str, Any]:
+        """Copy or re-encode the image; return the item's COCO annotations as its summary."""
+        ann, info = item.annotation, item.image
+        height, width = info.height, info.width
+        instances, hidden = object_instances(
+            ann.shapes, item.values, height, width, source=ann.path
+        )
+        target = targets["image"]
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            write_image(ann, info, target, item.source)
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot write the image of {ann.path}: {exc}") from None
+        kinds: dict[str, int] = {}
+        for shape in ann.shapes:
+            kinds[shape.shape_type] = kinds.get(shape.shape_type, 0) + 1
+        return {
+            "file_name": os.path.basename(target),
+            "width": width,
+            "height": height,
+            "annotations": [
+                coco_annotation(inst, ann.shapes, height, width, rle=self.rle) for inst in instances
+            ],
+            "shapes": sorted(kinds.items()),
+            "hidden": hidden,
+        }
+
+    def finish(
+        self,
+        output_dir: Path,
+        summaries: Iterable[tuple[str, Mapping[str, Any]]],
+        split: Split | None,
+    ) -> list[str]:
+        """Write ``annotations/instances_<split>.json``; return their relative paths."""
+        folder = Path(output_dir) / ANNOTATIONS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, doc in coco_documents(summaries, self.names, split).items():
+            rel = os.path.join(ANNOTATIONS_DIR, f"instances_{name}.json")
+            atomic_write_text(Path(output_dir) / rel, _dump(doc))
+            written.append(rel)
+        return written

@@ -1,0 +1,167 @@
+"""The object instances of one labelme annotation, as the rasteriser draws them.
+
+COCO and YOLO both describe an image as a list of object instances. This module
+is their one definition of what an instance is, so the two formats (and VOC's
+``SegmentationObject`` PNG) can never disagree:
+
+* shapes sharing ``(label, group_id)`` form one instance, every shape without a
+  ``group_id`` is its own (labelme's rule, the rasteriser's);
+* an instance's pixels are the ones the rasteriser gives its id, i.e. JSON order is
+  z-order and a later shape (of any label, ``_background_`` and ``__ignore__``
+  included) hides what it covers, exactly as in the VOC object PNG;
+* only object classes (class value >= 1) are instances; ``_background_`` (0) and
+  void (-1: ``__ignore__`` and ``--unknown ignore``) shapes only cut into others;
+* an object whose pixels are all hidden (or off the image) has no instance.
+
+``Instance.exact`` says whether the annotated vertices describe the pixels: every
+shape is a polygon, a rectangle or an oriented rectangle and no pixel of it is
+hidden by a later shape. Formats write vertices for exact instances and fall back
+to the pixels (COCO's RLE, YOLO's mask contour) for every other one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..labelme import MAX_INDEX_INSTANCES, Shape, count_instances, index_canvas, shapes_to_label
+
+__all__ = [
+    "POLYGONAL_TYPES",
+    "Instance",
+    "drawn_pixels",
+    "object_instances",
+    "shape_polygon",
+]
+
+#: Shape types whose points are the vertices of the polygon the rasteriser fills.
+POLYGONAL_TYPES = frozenset({"polygon", "rectangle", "oriented_rectangle"})
+#: Highest class value an 8-bit canvas holds (255 stands for void, -1).
+_MAX_INDEX_VALUE = 254
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One object instance: its shapes, class and visible pixels.
+
+    ``bbox`` is ``(x, y, width, height)`` of the visible pixels, tight, in pixels;
+    ``crop`` the read-only boolean mask of those pixels inside ``bbox``; ``area``
+    their number. ``shapes`` are indices into the annotation's shapes, in z-order.
+    """
+
+    label: str
+    value: int
+    shapes: tuple[int, ...]
+    bbox: tuple[int, int, int, int]
+    area: int
+    exact: bool
+    crop: np.ndarray = field(compare=False, repr=False)
+
+    def mask(self, height: int, width: int) -> np.ndarray:
+        """The instance's pixels as a full-size ``(height, width)`` bool array."""
+        out = np.zeros((height, width), dtype=bool)
+        x, y, w, h = self.bbox
+        out[y : y + h, x : x + w] = self.crop
+        return out
+
+
+def shape_polygon(shape: Shape) -> list[float]:
+    """A polygonal shape's vertices, flat ``[x1, y1, x2, y2, ...]``, as annotated.
+
+    A rectangle becomes its 4 corners from its sorted 2 points (the rasteriser's
+    rule), clockwise in image coordinates from the top-left. Raises ``ValueError``
+    for shape types without vertices (circle, line, point, linestrip, mask).
+    """
+    if shape.shape_type == "rectangle":
+        (xa, ya), (xb, yb) = shape.points
+        x0, x1 = min(xa, xb), max(xa, xb)
+        y0, y1 = min(ya, yb), max(ya, yb)
+        return [x0, y0, x1, y0, x1, y1, x0, y1]
+    if shape.shape_type in POLYGONAL_TYPES:
+        return [c for point in shape.points for c in point]
+    raise ValueError(
+        f"shape_polygon: a {shape.shape_type} shape has no vertices; "
+        f"expected one of {', '.join(sorted(POLYGONAL_TYPES))}"
+    )
+
+
+def drawn_pixels(shapes: Sequence[Shape], height: int, width: int) -> int:
+    """How many pixels ``shapes`` cover when drawn alone (their union), as the rasteriser does."""
+    values = {s.label: 1 for s in shapes}
+    # Every shape gets an id > 0 on an empty canvas; what is not 0 is covered.
+    canvas = _instance_map(shapes, values, height, width)
+    return int(np.count_nonzero(canvas))
+
+
+def _instance_map(
+    shapes: Sequence[Shape], values: Mapping[str, int], height: int, width: int,
+    source: object = None,
+) -> np.ndarray:
+    """The rasteriser's instance ids (0 = no shape), 8-bit when they fit, else int32."""
+    fits = count_instances(shapes) <= MAX_INDEX_INSTANCES and all(
+        -1 <= values[s.label] <= _MAX_INDEX_VALUE for s in shapes
+    )
+    if fits:
+        img, _ = index_canvas((height, width), shapes, values, source=source)
+        return np.asarray(img)
+    _, ins = shapes_to_label((height, width), shapes, values, source=source)
+    return ins
+
+
+def object_instances(
+    shapes: Sequence[Shape],
+    values: Mapping[str, int],
+    height: int,
+    width: int,
+    *,
+    source: object = None,
+) -> tuple[list[Instance], int]:
+    """The object instances of ``shapes`` on a ``height`` x ``width`` image.
+
+    ``values`` maps every label to its class value (-1 void, 0 background, >= 1 an
+    object class), as :class:`labeltools.formats.base.Item` carries it. Returns the
+    instances in order of first appearance (the object PNG's ids) and the number of
+    object instances left out because none of their pixels is visible. ``source``
+    (the JSON file) only prefixes error messages.
+    """
+    ins = _instance_map(shapes, values, height, width, source=source)
+    members: dict[tuple[object, ...], list[int]] = {}
+    for i, s in enumerate(shapes):
+        members.setdefault((i,) if s.group_id is None else (s.label, s.group_id), []).append(i)
+    counts = np.bincount(ins.ravel(), minlength=len(members) + 1)
+    out: list[Instance] = []
+    hidden = 0
+    for ins_id, idx in enumerate(members.values(), start=1):
+        label = shapes[idx[0]].label
+        value = int(values[label])
+        if value < 1:
+            continue
+        area = int(counts[ins_id])
+        if area == 0:
+            hidden += 1
+            continue
+        mask = ins == ins_id
+        rows = np.flatnonzero(mask.any(axis=1))
+        cols = np.flatnonzero(mask.any(axis=0))
+        y0, y1, x0, x1 = int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+        crop = mask[y0 : y1 + 1, x0 : x1 + 1].copy()
+        crop.flags.writeable = False
+        own = [shapes[i] for i in idx]
+        # Nothing hidden iff the instance alone covers no more than it shows.
+        exact = all(s.shape_type in POLYGONAL_TYPES for s in own) and (
+            drawn_pixels(own, height, width) == area
+        )
+        out.append(
+            Instance(
+                label=label,
+                value=value,
+                shapes=tuple(idx),
+                bbox=(x0, y0, x1 - x0 + 1, y1 - y0 + 1),
+                area=area,
+                exact=exact,
+                crop=crop,
+            )
+        )
+    return out, hidden
