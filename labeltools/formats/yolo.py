@@ -225,6 +225,8 @@ def _coordinate(v: float) -> str:
     # Rounded *up* at the 6th decimal (plus a hair): Ultralytics truncates coordinates
     # to int32 when it fills a row, and a vertex on a pixel border (an integer x) must
     # come back as x, not x - 1e-7 -> x - 1. The bias is < 2e-6 of the image size.
+    if v <= 0.0:
+        return "0"
     q = min(math.ceil(v * _SCALE + _NUDGE) / _SCALE, 1.0)
     return f"{q:.6f}".rstrip("0").rstrip(".")
 
