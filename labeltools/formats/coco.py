@@ -81,7 +81,8 @@ def coco_annotation(
     if instance.exact and not rle:
         segmentation: Any = [shape_polygon(shapes[i]) for i in instance.shapes]
     else:
-        segmentation = rle_encode(instance.mask(height, width))
+        # Column-major, as pycocotools reads it: no full-size copy on the way in.
+        segmentation = rle_encode(instance.mask(height, width, order="F"))
     return {
         "category_id": instance.value,
         "segmentation": segmentation,

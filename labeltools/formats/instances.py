@@ -59,9 +59,9 @@ class Instance:
     exact: bool
     crop: np.ndarray = field(compare=False, repr=False)
 
-    def mask(self, height: int, width: int) -> np.ndarray:
-        """The instance's pixels as a full-size ``(height, width)`` bool array."""
-        out = np.zeros((height, width), dtype=bool)
+    def mask(self, height: int, width: int, order: str = "C") -> np.ndarray:
+        """The instance's pixels as a full-size ``(height, width)`` bool array (``order``: numpy's)."""
+        out = np.zeros((height, width), dtype=bool, order=order)
         x, y, w, h = self.bbox
         out[y : y + h, x : x + w] = self.crop
         return out
@@ -89,10 +89,10 @@ def shape_polygon(shape: Shape) -> list[float]:
 
 def drawn_pixels(shapes: Sequence[Shape], height: int, width: int) -> int:
     """How many pixels ``shapes`` cover when drawn alone (their union), as the rasteriser does."""
-    values = {s.label: 1 for s in shapes}
-    # Every shape gets an id > 0 on an empty canvas; what is not 0 is covered.
-    canvas = _instance_map(shapes, values, height, width)
-    return int(np.count_nonzero(canvas))
+    # The full image, not a canvas around the shapes: Pillow's polygon fill can differ
+    # by a pixel when the same polygon is drawn moved on a smaller canvas.
+    img, _ = index_canvas((height, width), shapes, {s.label: 1 for s in shapes})
+    return height * width - img.histogram()[0]  # every shape has an id > 0
 
 
 def _instance_map(
@@ -108,6 +108,14 @@ def _instance_map(
         return np.asarray(img)
     _, ins = shapes_to_label((height, width), shapes, values, source=source)
     return ins
+
+
+def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """``(x, y, w, h)`` of a non-empty bool mask's true pixels."""
+    rows = np.flatnonzero(np.count_nonzero(mask, axis=1))
+    y0, y1 = int(rows[0]), int(rows[-1])
+    cols = np.flatnonzero(np.count_nonzero(mask[y0 : y1 + 1], axis=0))
+    return int(cols[0]), y0, int(cols[-1]) - int(cols[0]) + 1, y1 - y0 + 1
 
 
 def object_instances(
@@ -143,10 +151,8 @@ def object_instances(
             hidden += 1
             continue
         mask = ins == ins_id
-        rows = np.flatnonzero(mask.any(axis=1))
-        cols = np.flatnonzero(mask.any(axis=0))
-        y0, y1, x0, x1 = int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
-        crop = mask[y0 : y1 + 1, x0 : x1 + 1].copy()
+        x0, y0, w, h = _bounding_box(mask)
+        crop = mask[y0 : y0 + h, x0 : x0 + w].copy()
         crop.flags.writeable = False
         own = [shapes[i] for i in idx]
         # Nothing hidden iff the instance alone covers no more than it shows.
@@ -158,7 +164,7 @@ def object_instances(
                 label=label,
                 value=value,
                 shapes=tuple(idx),
-                bbox=(x0, y0, x1 - x0 + 1, y1 - y0 + 1),
+                bbox=(x0, y0, w, h),
                 area=area,
                 exact=exact,
                 crop=crop,

@@ -31,7 +31,6 @@ points; an image without instances gets an empty file (a background image).
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -71,8 +70,8 @@ _OUTPUT_FORMAT = 1
 MIN_POINTS = 3
 #: Where a pixel's centre is, from its top-left corner, in labelme's and COCO's coordinates.
 PIXEL_CENTRE = 0.5
-#: Normalised coordinates have 6 decimals; see _coordinate for the nudge.
-_SCALE = 1e6
+#: Normalised coordinates are written in millionths, rounded up (see yolo_row).
+_MILLION = 1_000_000
 _NUDGE = 0.01
 #: Vertices are kept when their filled polygon matches the instance's pixels this well.
 VERTEX_MIN_IOU = 0.98
@@ -221,21 +220,24 @@ def fill_iou(polygon: np.ndarray, instance: Instance, height: int, width: int) -
     return int(np.count_nonzero(filled & ours)) / union if union else 1.0
 
 
-def _coordinate(v: float) -> str:
-    # Rounded *up* at the 6th decimal (plus a hair): Ultralytics truncates coordinates
-    # to int32 when it fills a row, and a vertex on a pixel border (an integer x) must
-    # come back as x, not x - 1e-7 -> x - 1. The bias is < 2e-6 of the image size.
-    if v <= 0.0:
-        return "0"
-    q = min(math.ceil(v * _SCALE + _NUDGE) / _SCALE, 1.0)
-    return f"{q:.6f}".rstrip("0").rstrip(".")
+def _millionths(i: int) -> str:
+    if i >= _MILLION:
+        return "1"
+    return ("0.%06d" % i).rstrip("0").rstrip(".") if i > 0 else "0"
 
 
 def yolo_row(class_id: int, polygon: np.ndarray, height: int, width: int) -> str:
-    """``class x1 y1 ... xn yn``: normalised by the image size, clipped to [0, 1], 6 decimals."""
+    """``class x1 y1 ... xn yn``: normalised by the image size, clipped to [0, 1], 6 decimals.
+
+    Rounded *up* at the 6th decimal (plus a hair): Ultralytics truncates coordinates to
+    int32 when it fills a row, so a vertex on a pixel border (an integer x) must come
+    back as x, not x - 1e-7 -> x - 1. The bias is below 2e-6 of the image size.
+    """
     xy = np.asarray(polygon, dtype=np.float64).reshape(-1, 2) / (width, height)
-    np.clip(xy, 0.0, 1.0, out=xy)
-    return " ".join([str(int(class_id)), *map(_coordinate, xy.ravel().tolist())])
+    units = np.ceil(xy * _MILLION + _NUDGE)
+    units[xy <= 0.0] = 0
+    np.clip(units, 0, _MILLION, out=units)
+    return " ".join([str(int(class_id)), *map(_millionths, units.astype(np.int64).ravel().tolist())])
 
 
 def data_yaml(output_dir: Path, names: Sequence[str], splits: Sequence[str]) -> str:

@@ -1,0 +1,251 @@
+"""json2coco and json2yolo against the converters users run today.
+
+Corpus: bench_json2voc's seeded labelme files (~500x375 JPEGs, 2-8 overlapping polygons,
+rectangles and circles, some grouped), 2000 of them (``--quick``: 24). Every variant is a
+whole process (start-up included) writing into a fresh folder, timed side by side in
+this one invocation:
+
+* labeltools json2coco / json2yolo with one worker per core. Until those commands
+  exist (issue 12, phase 2), a driver runs the same writers (formats.coco / formats.yolo)
+  over labeltools.engine.run the way the shared pipeline will, and the line says so.
+* labelme's recipe, examples/instance_segmentation/labelme2coco.py (``--noviz``),
+  written out below without importing labelme: LabelFile's image loading (decode, EXIF
+  transpose, re-encode, decode again), a JPEG re-encode at quality 75, a full-size mask
+  per shape, pycocotools for area and bbox; single process, as users run it.
+* the ``labelme2coco`` package (fcakyon's, on sahi; writes the JSON only, no images).
+* the ``labelme2yolo`` package (a Rust binary; ``--output_format polygon``).
+
+A package reference runs from ``$LABELTOOLS_BENCH_PYTHON`` (a Python that has it: they
+pull in sahi, shapely, matplotlib) or this one; when it cannot be found the line says so
+and the ratio is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from _timing import ROOT
+from bench_json2voc import _measured, make_corpus
+
+#: labelme's examples/instance_segmentation/labelme2coco.py with LabelFile's loading and
+#: utils.shape_to_mask, reimplemented (labelme is a Qt application; the benchmark does
+#: not install it). The per-shape full-size masks and the re-encodes are its cost.
+RECIPE = textwrap.dedent(
+    r'''
+    import base64, collections, glob, io, json, math, os, os.path as osp, sys, uuid
+    import numpy as np
+    import PIL.Image, PIL.ImageDraw, PIL.ImageOps
+    import pycocotools.mask
+
+    def load_image_file(filename):  # labelme.LabelFile.load_image_file
+        image_pil = PIL.ImageOps.exif_transpose(PIL.Image.open(filename))
+        with io.BytesIO() as f:
+            ext = osp.splitext(filename)[1].lower()
+            image_pil.save(f, format="JPEG" if ext in (".jpg", ".jpeg") else "PNG")
+            return f.getvalue()
+
+    def img_data_to_arr(data):
+        return np.array(PIL.Image.open(io.BytesIO(data)))
+
+    def shape_to_mask(img_shape, points, shape_type=None, line_width=10, point_size=5):
+        mask = PIL.Image.fromarray(np.zeros(img_shape[:2], dtype=np.uint8))
+        draw = PIL.ImageDraw.Draw(mask)
+        xy = [tuple(p) for p in points]
+        if shape_type == "circle":
+            (cx, cy), (px, py) = xy
+            d = math.sqrt((cx - px) ** 2 + (cy - py) ** 2)
+            draw.ellipse([cx - d, cy - d, cx + d, cy + d], outline=1, fill=1)
+        elif shape_type == "rectangle":
+            (x0, y0), (x1, y1) = xy
+            draw.rectangle([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)], outline=1, fill=1)
+        else:
+            draw.polygon(xy=xy, outline=1, fill=1)
+        return np.array(mask, dtype=bool)
+
+    input_dir, output_dir, labels = sys.argv[1:4]
+    os.makedirs(osp.join(output_dir, "JPEGImages"))
+    data = {"info": {}, "licenses": [], "type": "instances", "images": [], "categories": [],
+            "annotations": []}
+    class_name_to_id = {}
+    for i, line in enumerate(open(labels).readlines()):
+        if i == 0:
+            continue  # __ignore__
+        class_name_to_id[line.strip()] = i - 1
+        data["categories"].append({"supercategory": None, "id": i - 1, "name": line.strip()})
+    for image_id, filename in enumerate(sorted(glob.glob(osp.join(input_dir, "*.json")))):
+        with open(filename) as f:
+            doc = json.load(f)
+        image_data = load_image_file(osp.join(osp.dirname(filename), doc["imagePath"]))
+        check = img_data_to_arr(base64.b64decode(base64.b64encode(image_data)))
+        assert check.shape[:2] == (doc["imageHeight"], doc["imageWidth"])
+        img = img_data_to_arr(image_data)
+        base = osp.splitext(osp.basename(filename))[0]
+        PIL.Image.fromarray(img).save(osp.join(output_dir, "JPEGImages", base + ".jpg"))
+        data["images"].append({"file_name": f"JPEGImages/{base}.jpg", "height": img.shape[0],
+                               "width": img.shape[1], "id": image_id})
+        masks = {}
+        segmentations = collections.defaultdict(list)
+        for shape in doc["shapes"]:
+            points, label = shape["points"], shape["label"]
+            group_id = shape.get("group_id")
+            shape_type = shape.get("shape_type", "polygon")
+            mask = shape_to_mask(img.shape[:2], points, shape_type)
+            instance = (label, uuid.uuid1() if group_id is None else group_id)
+            masks[instance] = masks[instance] | mask if instance in masks else mask
+            if shape_type == "rectangle":
+                (x1, y1), (x2, y2) = points
+                x1, x2 = sorted([x1, x2])
+                y1, y2 = sorted([y1, y2])
+                coco = [x1, y1, x2, y1, x2, y2, x1, y2]
+            elif shape_type == "circle":
+                (x1, y1), (x2, y2) = points
+                r = np.linalg.norm([x2 - x1, y2 - y1])
+                n = max(int(np.pi / np.arccos(1 - 1 / r)), 12)
+                k = np.arange(n)
+                coco = np.stack((x1 + r * np.sin(2 * np.pi / n * k),
+                                 y1 + r * np.cos(2 * np.pi / n * k)), axis=1).flatten().tolist()
+            else:
+                coco = np.asarray(points).flatten().tolist()
+            segmentations[instance].append(coco)
+        for instance, mask in masks.items():
+            if instance[0] not in class_name_to_id:
+                continue
+            rle = pycocotools.mask.encode(np.asfortranarray(mask.astype(np.uint8)))
+            data["annotations"].append({
+                "id": len(data["annotations"]), "image_id": image_id,
+                "category_id": class_name_to_id[instance[0]],
+                "segmentation": segmentations[instance],
+                "area": float(pycocotools.mask.area(rle)),
+                "bbox": pycocotools.mask.toBbox(rle).flatten().tolist(), "iscrowd": 0})
+    with open(osp.join(output_dir, "annotations.json"), "w") as f:
+        json.dump(data, f)
+    '''
+)
+
+#: Stand-in for ``labeltools json2coco|json2yolo`` until the commands land: the writers
+#: over labeltools.engine.run (all cores), then finish, as the shared pipeline runs them.
+DRIVER = textwrap.dedent(
+    r'''
+    import functools, os, sys
+    from dataclasses import dataclass
+    from pathlib import Path
+    from typing import Any
+    from labeltools.convert import parse_labels
+    from labeltools.engine import run
+    from labeltools.labelme import image_header, image_source, read_labelme
+    from labeltools.splits import split_ids
+
+    @dataclass(frozen=True)
+    class Item:
+        stem: str
+        annotation: Any
+        image: Any
+        source: Any
+        values: Any
+        names: Any
+
+    def one(writer, labels, out, path):
+        ann = read_labelme(path)
+        src = image_source(ann)
+        with open(src, "rb") as f:
+            info = image_header(ann, src, f)
+            item = Item(Path(path).stem, ann, info, f, labels.values(), labels.names)
+            targets = {k: os.path.join(out, v) for k, v in writer.outputs(item.stem).items()}
+            return item.stem, writer.write_item(item, targets)
+
+    if __name__ == "__main__":
+        kind, input_dir, out, labels_file = sys.argv[1:5]
+        labels = parse_labels(labels_file)
+        paths = sorted(str(p) for p in Path(input_dir).glob("*.json"))
+        split = split_ids([Path(p).stem for p in paths], val=0.2, seed=0)
+        if kind == "coco":
+            from labeltools.formats.coco import CocoWriter
+            writer = CocoWriter(labels.names)
+        else:
+            from labeltools.formats.yolo import YoloWriter
+            where = {s: "val" for s in split.val}
+            writer = YoloWriter(labels.names, {s: where.get(s, "train") for s in split.train + split.val})
+        summaries = list(run(functools.partial(one, writer, labels, out), paths, workers=None))
+        writer.finish(Path(out), summaries, split)
+    '''
+)
+
+
+def _has_command(name: str) -> bool:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, "-m", "labeltools", name, "--help"], env=env,
+                          capture_output=True)
+    return done.returncode == 0
+
+
+def _reference_python(module: str) -> str | None:
+    for python in (os.environ.get("LABELTOOLS_BENCH_PYTHON"), sys.executable):
+        if python and subprocess.run([python, "-c", f"import {module}"],
+                                     capture_output=True).returncode == 0:
+            return python
+    return None
+
+
+def _labelme2yolo() -> str | None:
+    python = os.environ.get("LABELTOOLS_BENCH_PYTHON")
+    candidates = [Path(python).parent / "labelme2yolo"] if python else []
+    found = shutil.which("labelme2yolo")
+    candidates += [Path(found)] if found else []
+    return next((str(c) for c in candidates if c.is_file()), None)
+
+
+def run(workdir: Path, quick: bool) -> list[str]:
+    n = 24 if quick else 2000
+    corpus = make_corpus(workdir / "corpus", n)
+    labels = str(corpus / "labels.txt")
+    cores = len(os.sched_getaffinity(0))
+    driver = workdir / "_driver.py"
+    driver.write_text(DRIVER)
+    lines = [f"corpus: {n} labelme files, ~500x375 JPEGs, 2-8 shapes each; {cores} cores; "
+             f"one whole-process run each"]
+
+    def ours(kind: str) -> tuple[float, str]:
+        out = str(workdir / f"ours-{kind}")
+        if _has_command(f"json2{kind}"):
+            t, _ = _measured(sys.executable, "-m", "labeltools", f"json2{kind}", str(corpus), out,
+                             "--labels", labels, "--workers", str(cores))
+            return t, f"labeltools json2{kind} --workers {cores}"
+        t, _ = _measured(sys.executable, str(driver), kind, str(corpus), out, labels)
+        return t, f"labeltools {kind} writers over engine.run ({cores} workers; no CLI yet)"
+
+    def line(what: str, t: float, base: float | None = None, note: str = "") -> str:
+        ratio = f"  -> labeltools {t / base:.1f}x faster" if base else ""
+        return f"{what:58s} {t:7.2f} s {t * 1000 / n:6.1f} ms/image{ratio}{note}"
+
+    coco_s, coco_what = ours("coco")
+    recipe_s, _ = _measured(sys.executable, "-c", RECIPE, str(corpus), str(workdir / "recipe"), labels)
+    lines += [line(coco_what, coco_s), line("labelme's labelme2coco.py recipe (1 process)", recipe_s,
+                                            coco_s)]
+    python = _reference_python("labelme2coco")
+    if python is None:
+        lines.append("labelme2coco package: skipped, not importable (pip install labelme2coco, or "
+                     "point LABELTOOLS_BENCH_PYTHON at a Python that has it)")
+    else:
+        code = ("import logging, sys; logging.disable(logging.INFO); from labelme2coco import convert; "
+                "convert(sys.argv[1], sys.argv[2], train_split_rate=0.8)")
+        pkg_s, _ = _measured(python, "-c", code, str(corpus), str(workdir / "l2c"))
+        lines.append(line("labelme2coco package (JSON only, no images)", pkg_s, coco_s))
+
+    yolo_s, yolo_what = ours("yolo")
+    lines.append(line(yolo_what, yolo_s))
+    binary = _labelme2yolo()
+    if binary is None:
+        lines.append("labelme2yolo package: skipped, no labelme2yolo binary (pip install "
+                     "labelme2yolo, or point LABELTOOLS_BENCH_PYTHON at its environment)")
+    else:
+        names = ",".join(Path(labels).read_text().split()[2:])
+        y_s, _ = _measured(binary, "--json_dir", str(corpus), "--output_dir",
+                           str(workdir / "l2y"), "--output_format", "polygon", names)
+        lines.append(line("labelme2yolo package (Rust)", y_s, yolo_s))
+    return lines
