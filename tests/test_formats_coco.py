@@ -209,3 +209,19 @@ def test_rle_encode_is_pycocotools_compressed():
     assert np.array_equal(mask_utils.decode({**rle, "counts": rle["counts"].encode()}), mask)
     with pytest.raises(ValueError, match=r"mask must be 2-D \(height, width\), got shape \(4,\)"):
         rle_encode(np.zeros(4, dtype=bool))
+
+
+def test_polygons_coco_cannot_draw_become_rle():
+    from labeltools.formats.coco import coco_annotation
+    from labeltools.labelme import Shape
+
+    values = {"_background_": 0, "cat": 1}
+    shapes = [
+        Shape("cat", "rectangle", ((2, 2), (12, 12))),  # 11 x 11 px here, 10 x 10 for COCO
+        Shape("cat", "polygon", ((20, 2), (25, 7), (30, 12))),  # collinear: a line to Pillow
+        Shape("cat", "rectangle", ((2, 20), (3, 21))),  # 2 x 2 px here, 1 px for COCO
+    ]
+    found, _ = object_instances(shapes, values, 30, 40)
+    kinds = [type(coco_annotation(i, shapes, 30, 40)["segmentation"]).__name__ for i in found]
+    assert [i.exact for i in found] == [True, True, True]
+    assert kinds == ["list", "dict", "dict"]
