@@ -225,3 +225,16 @@ def test_polygons_coco_cannot_draw_become_rle():
     kinds = [type(coco_annotation(i, shapes, 30, 40)["segmentation"]).__name__ for i in found]
     assert [i.exact for i in found] == [True, True, True]
     assert kinds == ["list", "dict", "dict"]
+
+
+def test_finish_from_summaries_read_back_from_json_is_byte_identical(tmp_path):
+    """What a resumed run does: the manifest's summaries (JSON) instead of fresh ones."""
+    labels = parse_labels(str(SAMPLE_DATA / "labels.txt"))
+    writer = CocoWriter(labels.names)
+    summaries = write_dataset(writer, SAMPLE_DATA, tmp_path / "a", labels)
+    first = (tmp_path / "a" / "annotations" / "instances_train.json").read_bytes()
+    reread = [(s, json.loads(json.dumps(v))) for s, v in summaries]
+    from labeltools.splits import split_ids
+
+    writer.finish(tmp_path / "b", reread, split_ids([s for s, _ in summaries], val=0.2, seed=0))
+    assert (tmp_path / "b" / "annotations" / "instances_train.json").read_bytes() == first
