@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from ..labelme import MAX_INDEX_INSTANCES, Shape, count_instances, index_canvas, shapes_to_label
 
@@ -95,27 +96,41 @@ def drawn_pixels(shapes: Sequence[Shape], height: int, width: int) -> int:
     return height * width - img.histogram()[0]  # every shape has an id > 0
 
 
-def _instance_map(
-    shapes: Sequence[Shape], values: Mapping[str, int], height: int, width: int,
-    source: object = None,
-) -> np.ndarray:
-    """The rasteriser's instance ids (0 = no shape), 8-bit when they fit, else int32."""
-    fits = count_instances(shapes) <= MAX_INDEX_INSTANCES and all(
-        -1 <= values[s.label] <= _MAX_INDEX_VALUE for s in shapes
-    )
-    if fits:
-        img, _ = index_canvas((height, width), shapes, values, source=source)
-        return np.asarray(img)
-    _, ins = shapes_to_label((height, width), shapes, values, source=source)
-    return ins
+class _InstanceMap:
+    """The rasteriser's instance ids (0 = no shape): an 8-bit canvas when they fit, else int32.
 
+    Per-instance questions (pixel count, bounding box) are answered by Pillow on the
+    8-bit canvas (a histogram, a look-up table and ``getbbox``, in C), by NumPy otherwise.
+    """
 
-def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
-    """``(x, y, w, h)`` of a non-empty bool mask's true pixels."""
-    rows = np.flatnonzero(np.count_nonzero(mask, axis=1))
-    y0, y1 = int(rows[0]), int(rows[-1])
-    cols = np.flatnonzero(np.count_nonzero(mask[y0 : y1 + 1], axis=0))
-    return int(cols[0]), y0, int(cols[-1]) - int(cols[0]) + 1, y1 - y0 + 1
+    def __init__(self, shapes: Sequence[Shape], values: Mapping[str, int], height: int,
+                 width: int, source: object = None) -> None:
+        fits = count_instances(shapes) <= MAX_INDEX_INSTANCES and all(
+            -1 <= values[s.label] <= _MAX_INDEX_VALUE for s in shapes
+        )
+        self.image: Image.Image | None = None
+        if fits:
+            self.image, _ = index_canvas((height, width), shapes, values, source=source)
+            self.ids = np.asarray(self.image)
+            self.counts = self.image.histogram()
+        else:
+            _, self.ids = shapes_to_label((height, width), shapes, values, source=source)
+            self.counts = np.bincount(self.ids.ravel()).tolist()
+
+    def count(self, ins_id: int) -> int:
+        return int(self.counts[ins_id]) if ins_id < len(self.counts) else 0
+
+    def bbox(self, ins_id: int) -> tuple[int, int, int, int]:
+        """``(x, y, w, h)`` of a present instance's pixels."""
+        if self.image is not None:
+            lut = [0] * 256
+            lut[ins_id] = 255
+            left, top, right, bottom = self.image.point(lut).getbbox()
+            return left, top, right - left, bottom - top
+        mask = self.ids == ins_id
+        rows = np.flatnonzero(mask.any(axis=1))
+        cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
+        return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0]) + 1, int(rows[-1] - rows[0]) + 1
 
 
 def object_instances(
@@ -134,11 +149,10 @@ def object_instances(
     object instances left out because none of their pixels is visible. ``source``
     (the JSON file) only prefixes error messages.
     """
-    ins = _instance_map(shapes, values, height, width, source=source)
+    canvas = _InstanceMap(shapes, values, height, width, source=source)
     members: dict[tuple[object, ...], list[int]] = {}
     for i, s in enumerate(shapes):
         members.setdefault((i,) if s.group_id is None else (s.label, s.group_id), []).append(i)
-    counts = np.bincount(ins.ravel(), minlength=len(members) + 1)
     out: list[Instance] = []
     hidden = 0
     for ins_id, idx in enumerate(members.values(), start=1):
@@ -146,13 +160,12 @@ def object_instances(
         value = int(values[label])
         if value < 1:
             continue
-        area = int(counts[ins_id])
+        area = canvas.count(ins_id)
         if area == 0:
             hidden += 1
             continue
-        mask = ins == ins_id
-        x0, y0, w, h = _bounding_box(mask)
-        crop = mask[y0 : y0 + h, x0 : x0 + w].copy()
+        x0, y0, w, h = canvas.bbox(ins_id)
+        crop = canvas.ids[y0 : y0 + h, x0 : x0 + w] == ins_id
         crop.flags.writeable = False
         own = [shapes[i] for i in idx]
         # Nothing hidden iff the instance alone covers no more than it shows.
