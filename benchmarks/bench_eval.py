@@ -9,7 +9,7 @@ Timed in this one process (best of 5 wall-clock runs each):
 - reference: the seed's loop, ``np.array(Image.open(...))`` for both PNGs and
   pytorch-deeplab-xception's ``Evaluator.add_batch`` (a masked ``np.bincount``) per image;
 - floor: decoding both PNGs of every pair with PIL (as the reference does) and nothing else;
-- eval's own decoder alone (``labeltools._pngfast.read_label``: zlib on unfiltered 8-bit PNGs);
+- eval's own decoder alone (``labeltools.io.labelpng.read_label``: zlib on unfiltered 8-bit PNGs);
 - ``labeltools.evaluate`` in-process with 1 worker and with every core;
 - whole processes (interpreter start-up and imports included): ``python -m labeltools eval``
   against the reference loop run as a script (this file with ``--reference``).
@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from labeltools import engine, evaluate, lblsave  # noqa: E402
-from labeltools._pngfast import read_label  # noqa: E402
+from labeltools.io.labelpng import read_label  # noqa: E402
 
 NUM_CLASSES = 21
 VOID = 255

@@ -260,7 +260,7 @@ def _measured(*cmd: str) -> tuple[float, int]:
 
 def _io_floor(corpus: Path, out: Path, labels: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
     # The cheapest writers labeltools has: the floor is what json2voc could cost at best.
-    from labeltools._pngfast import write_label
+    from labeltools.io.labelpng import write_label
 
     for sub in ("JPEGImages", "SegmentationClass", "SegmentationObject"):
         (out / sub).mkdir(parents=True)
@@ -349,7 +349,7 @@ def run(workdir: Path, quick: bool) -> list[str]:
     best = _time_runs(corpus, workdir, "", labels, cores)
     (ref_s, ref_mem), (one_s, one_mem), (all_s, all_mem) = best["ref"], best["w1"], best["wall"]
 
-    from labeltools.pngio import lblread
+    from labeltools import lblread
 
     stems = sorted(p.stem for p in corpus.glob("*.json"))
     arrays = {

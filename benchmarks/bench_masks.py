@@ -32,9 +32,9 @@ from _timing import run_cli
 from PIL import Image, ImageDraw
 
 from labeltools import label_colormap, lblsave, rgb2index_files
-from labeltools._files import atomic_write_bytes
-from labeltools._pngfast import encode_label
 from labeltools.engine import default_workers
+from labeltools.io.files import atomic_write_bytes
+from labeltools.io.labelpng import encode_label
 
 SIZE = (500, 375)
 N_FULL, N_QUICK = 500, 40

@@ -17,8 +17,8 @@ import numpy as np
 from _timing import best_of, run_cli
 from PIL import Image, ImageDraw
 
+from labeltools import lblsave
 from labeltools.colormap import label_colormap
-from labeltools.pngio import lblsave
 from labeltools.viz import contrast_color
 from labeltools.xlsx import dump_xlsx
 

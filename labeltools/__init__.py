@@ -15,9 +15,7 @@ from ._version import __version__
 #: module -> the public names it defines (the single list of the public API).
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "check": ("CheckReport", "Problem", "check_dataset"),
-    "classnames": ("read_class_names",),
     "colormap": ("VOID_COLOR", "label_colormap"),
-    "convert": ("FileReport", "Json2vocReport", "LabelSet", "json2voc"),
     "constants": (
         "BACKGROUND_INDEX",
         "BACKGROUND_NAME",
@@ -25,6 +23,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "IGNORE_NAME",
         "MAX_CLASSES",
     ),
+    "conversion": ("FileReport",),
     "errors": (
         "DatasetError",
         "EvaluationError",
@@ -39,15 +38,17 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "PaletteError",
     ),
     "evaluation": ("EvalResult", "evaluate"),
-    "labelme": (
+    "exports": ("json2coco", "json2yolo"),
+    "formats.labelme": (
         "Annotation",
         "ImageInfo",
         "Shape",
         "image_info",
         "load_image",
         "read_labelme",
-        "shapes_to_label",
     ),
+    "formats.voc": ("read_id_list",),
+    "labels": ("LabelSet", "class_names_by_index", "read_class_names"),
     "masks": (
         "ColorMatch",
         "UnknownColor",
@@ -58,15 +59,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "rgb2index_files",
     ),
     "metrics": ("ConfusionMatrix", "SegmentationMetrics"),
+    "pipeline": ("ConvertReport", "Json2vocReport", "json2voc"),
     "palettes": ("Palette", "read_palette", "voc_palette"),
-    "pngio": (
-        "exif_orientation",
-        "is_voc_palette",
-        "lblread",
-        "lblsave",
-        "open_image",
-        "read_image",
-    ),
+    "io.images": ("exif_orientation", "is_voc_palette", "open_image", "read_image"),
+    "io.labelpng": ("lblread", "lblsave"),
+    "raster": ("shapes_to_label",),
+    "remap": ("LabelMap", "label_map"),
     "splits": (
         "Split",
         "SplitBalance",
@@ -86,7 +84,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "dataset_weights",
         "pixel_histogram",
     ),
-    "voc": ("class_names_by_index", "read_id_list"),
     "xlsx": ("PixelDump", "dump_csv", "dump_xlsx"),
 }
 
@@ -96,7 +93,6 @@ __all__ = sorted([*_WHERE, "__version__"])
 
 if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     from .check import CheckReport, Problem, check_dataset
-    from .classnames import read_class_names
     from .colormap import VOID_COLOR, label_colormap
     from .constants import (
         BACKGROUND_INDEX,
@@ -105,7 +101,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         IGNORE_NAME,
         MAX_CLASSES,
     )
-    from .convert import FileReport, Json2vocReport, LabelSet, json2voc
+    from .conversion import FileReport
     from .errors import (
         DatasetError,
         EvaluationError,
@@ -120,15 +116,19 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         PaletteError,
     )
     from .evaluation import EvalResult, evaluate
-    from .labelme import (
+    from .exports import json2coco, json2yolo
+    from .formats.labelme import (
         Annotation,
         ImageInfo,
         Shape,
         image_info,
         load_image,
         read_labelme,
-        shapes_to_label,
     )
+    from .formats.voc import read_id_list
+    from .io.images import exif_orientation, is_voc_palette, open_image, read_image
+    from .io.labelpng import lblread, lblsave
+    from .labels import LabelSet, class_names_by_index, read_class_names
     from .masks import (
         ColorMatch,
         UnknownColor,
@@ -140,14 +140,9 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     )
     from .metrics import ConfusionMatrix, SegmentationMetrics
     from .palettes import Palette, read_palette, voc_palette
-    from .pngio import (
-        exif_orientation,
-        is_voc_palette,
-        lblread,
-        lblsave,
-        open_image,
-        read_image,
-    )
+    from .pipeline import ConvertReport, Json2vocReport, json2voc
+    from .raster import shapes_to_label
+    from .remap import LabelMap, label_map
     from .splits import (
         Split,
         SplitBalance,
@@ -157,7 +152,6 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         stratified_split_ids,
     )
     from .stats import DatasetStats, dataset_stats
-    from .voc import class_names_by_index, read_id_list
     from .weights import (
         ClassCounts,
         ClassWeights,

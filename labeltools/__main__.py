@@ -1,4 +1,10 @@
-"""``python -m labeltools``: the same as the ``labeltools`` command."""
+"""``python -m labeltools``: the same as the ``labeltools`` command.
+
+Two entry points: :func:`main` runs the command line in-process and returns its exit
+status (for Python callers and tests: it never ends the interpreter), and
+:func:`console_main`, the ``labeltools`` console script (and ``python -m labeltools``),
+which runs :func:`main` and then leaves the process fast.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +12,42 @@ import atexit
 import os
 import sys
 import threading
+from collections.abc import Sequence
+
+__all__ = ["console_main", "main"]
 
 
-def main() -> None:
-    """Run the command line, then leave without tearing the interpreter down.
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``labeltools ARGV`` (default: ``sys.argv[1:]``) and return its exit status.
+
+    0 on success, 1 for a library error (``Error: ...`` on stderr), 2 for a usage error.
+    A non-integer exit (``sys.exit("message")``) prints its message on stderr and
+    returns 1, as the interpreter would. A bug escaping a command is raised.
+    """
+    from labeltools.cli import app
+
+    try:
+        app(args=None if argv is None else list(argv), prog_name="labeltools")
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)
+        return 1
+    return 0
+
+
+def console_main() -> None:
+    """The ``labeltools`` command: :func:`main`, then leave without tearing the interpreter down.
 
     Freeing every module and object of NumPy, Pillow, typer and rich one by one takes
     ~30 ms after the work is done (a tenth of a small json2voc run) and the operating
     system reclaims the memory at once anyway. So once the command has finished, its
     output is flushed and the ``atexit`` handlers have run, the process exits directly.
-    Anything unusual (an escaping exception, a non-integer exit status, a thread still
-    running, an output that cannot be flushed) takes the ordinary exit path instead.
+    Anything unusual (an escaping exception, a thread still running, an output that
+    cannot be flushed) takes the ordinary exit path instead.
     """
-    from labeltools.cli import app
-
-    try:
-        app(prog_name="labeltools")
-        status: object = 0
-    except SystemExit as exc:
-        status = 0 if exc.code is None else exc.code
-    if not isinstance(status, int) or threading.active_count() > 1:
+    status = main()
+    if threading.active_count() > 1:
         raise SystemExit(status)
     atexit._run_exitfuncs()
     try:
@@ -38,4 +60,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through subprocess tests
-    main()
+    console_main()

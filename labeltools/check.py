@@ -26,14 +26,9 @@ from typing import Any
 
 from .constants import BACKGROUND_INDEX, IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, ImageReadError
-from .voc import (
-    CLASS_DIR,
-    CLASS_NAMES_FILE,
-    IMAGE_DIR,
-    LIST_DIR,
-    class_names_by_index,
-    read_id_list,
-)
+from .formats.voc import CLASS_DIR, CLASS_NAMES_FILE, IMAGE_DIR, LIST_DIR, read_id_list
+from .io.files import label_stems
+from .labels import class_names_by_index
 
 __all__ = ["CheckReport", "Problem", "check_dataset"]
 
@@ -172,7 +167,7 @@ def _truncated(path: str, fmt: str | None) -> bool:
 
 def _image_size(path: str) -> tuple[tuple[int, int] | None, str]:
     """The upright (width, height) of an image from its header, or None and why not."""
-    from .pngio import exif_orientation, open_header
+    from .io.images import exif_orientation, open_header
 
     try:
         with open_header(path) as img:
@@ -195,7 +190,8 @@ def _reason(exc: Exception, path: str) -> str:
 
 def _check_one(item: _Item, num_classes: int | None) -> _Findings:
     """Everything that needs a file read, for one id: headers first, pixels last."""
-    from .pngio import is_voc_palette, open_header
+    from .io.errors import pillow_errors
+    from .io.images import is_voc_palette, open_header
 
     found: list[tuple[str, str]] = []
     image_size: tuple[int, int] | None = None
@@ -221,15 +217,16 @@ def _check_one(item: _Item, num_classes: int | None) -> _Findings:
                 found.append(("unreadable_label", f"truncated ({fmt} end marker missing)"))
                 return _Findings(item.id, tuple(found))
             try:
-                # Pillow decodes the pixels to hand out the palette, so this is in here too.
-                if mode == "L":
-                    found.append(("grey_label", ""))
-                elif not is_voc_palette(img):
-                    found.append(("non_voc_palette", ""))
-                # Which values occur is all we need: Pillow's histogram, no array.
-                hist = img.histogram()
-            except OSError as exc:
-                found.append(("unreadable_label", f"cannot decode: {exc}"))
+                with pillow_errors(item.label, "pixels", reason="cannot decode: {exc}"):
+                    # Pillow decodes the pixels to hand out the palette, so this is in here too.
+                    if mode == "L":
+                        found.append(("grey_label", ""))
+                    elif not is_voc_palette(img):
+                        found.append(("non_voc_palette", ""))
+                    # Which values occur is all we need: Pillow's histogram, no array.
+                    hist = img.histogram()
+            except ImageReadError as exc:
+                found.append(("unreadable_label", _reason(exc, item.label)))
                 return _Findings(item.id, tuple(found))
     except ImageReadError as exc:
         found.append(("unreadable_label", _reason(exc, item.label)))
@@ -336,7 +333,7 @@ def check_dataset(
         )
     n_classes, source = _num_classes(base, num_classes)
     images = _files_by_stem(base / IMAGE_DIR, IMAGE_SUFFIXES)
-    labels = _files_by_stem(base / CLASS_DIR, (".png",))
+    labels = label_stems(base / CLASS_DIR)
 
     # kind -> id -> detail; file-name and list checks first, then the per-id reads.
     found: dict[str, dict[str, str]] = defaultdict(dict)

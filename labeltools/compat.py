@@ -22,21 +22,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, ImageDraw
 
 from .constants import IGNORE_INDEX
 from .errors import ImageReadError, LabelmeFormatError, LabelValueError
-from .labelme import (
-    LINE_WIDTH,
-    POINT_COUNTS,
-    POINT_SIZE,
-    Shape,
-    _check_point_count,
-    _decode_mask,
-    _draw_shape,
-)
-from .labelme import shapes_to_label as _shapes_to_label
-from .pngio import lblsave as _lblsave
+from .formats.labelme import POINT_COUNTS, Shape, check_point_count, decode_mask
+from .io.errors import pillow_errors
+from .io.labelpng import lblsave as _lblsave
+from .raster import LINE_WIDTH, POINT_SIZE, draw_shape
+from .raster import shapes_to_label as _shapes_to_label
 
 __all__ = ["img_b64_to_arr", "label_colormap", "lblsave", "shape_to_mask", "shapes_to_label"]
 
@@ -87,11 +81,9 @@ def img_b64_to_arr(img_b64: str | bytes) -> np.ndarray:
         raw = base64.b64decode(img_b64, validate=False)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise ImageReadError(f"img_b64_to_arr: not valid base64 ({exc})") from None
-    try:
+    with pillow_errors("img_b64_to_arr", "data", what="the base64 data"):
         with Image.open(io.BytesIO(raw)) as img:
             return np.array(img)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ImageReadError("img_b64_to_arr: the base64 data is not a readable image") from None
 
 
 def shape_to_mask(
@@ -110,9 +102,9 @@ def shape_to_mask(
     if kind not in POINT_COUNTS or kind == "mask":
         raise LabelmeFormatError(f"shape_to_mask: shape_type {shape_type!r} is not supported")
     xy = [(float(p[0]), float(p[1])) for p in points]
-    _check_point_count(f"shape_to_mask: {kind}", kind, len(xy))
+    check_point_count(f"shape_to_mask: {kind}", kind, len(xy))
     canvas = Image.new("L", (int(img_shape[1]), int(img_shape[0])), 0)
-    _draw_shape(ImageDraw.Draw(canvas), kind, xy, 1, line_width, point_size)
+    draw_shape(ImageDraw.Draw(canvas), kind, xy, 1, line_width, point_size)
     return np.array(canvas, dtype=bool)
 
 
@@ -123,11 +115,11 @@ def _to_shape(i: int, raw: Mapping[str, Any]) -> Shape:
     kind = raw.get("shape_type") or "polygon"
     if kind not in POINT_COUNTS:
         raise LabelmeFormatError(f"shapes_to_label: shape #{i}: unknown shape_type {kind!r}")
-    _check_point_count(f"shapes_to_label: shape #{i} ({kind})", kind, len(raw["points"]))
+    check_point_count(f"shapes_to_label: shape #{i} ({kind})", kind, len(raw["points"]))
     mask = raw.get("mask")
     if kind == "mask":
         if isinstance(mask, str):  # a shape dict straight from the JSON file
-            mask = _decode_mask(f"shapes_to_label: shape #{i} (mask)", mask)
+            mask = decode_mask(f"shapes_to_label: shape #{i} (mask)", mask)
         elif not isinstance(mask, np.ndarray) or mask.ndim != 2:
             raise LabelmeFormatError(
                 f"shapes_to_label: shape #{i} (mask): \"mask\" must be a 2-D array or a base64 PNG"

@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from . import engine
-from ._pngfast import read_label
 from .constants import IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, EvaluationError, LabelNameError
+from .formats.voc import CLASS_NAMES_FILE, LIST_DIR, label_folder, read_id_list
+from .io.files import label_stems
+from .io.labelpng import read_label
+from .labels import class_names_by_index
 from .metrics import (
     ABSENT_POLICIES,
     Absent,
@@ -27,21 +30,13 @@ from .metrics import (
     SegmentationMetrics,
     check_prediction_range,
 )
-from .voc import (
-    CLASS_NAMES_FILE,
-    LIST_DIR,
-    class_names_by_index,
-    label_folder,
-    read_id_list,
-)
 
-__all__ = ["EvalResult", "evaluate"]
+__all__ = ["EvalResult", "confusion_csv", "evaluate", "save_confusion_csv", "save_eval_json"]
 
 PathLike = str | os.PathLike[str]
 
 #: The list json2voc and VOC score by default, relative to the dataset root.
 VAL_LIST = LIST_DIR / "val.txt"
-LABEL_SUFFIX = ".png"
 #: How many image ids a warning names before it says "and N more".
 _MAX_IDS_IN_WARNING = 10
 
@@ -130,11 +125,14 @@ def _json_float(value: float) -> float | None:
 
 
 def _score_image(
-    image_id: str, *, gt_dir: str, pred_dir: str, num_classes: int, ignore_index: int | None
+    files: tuple[str, str, str], *, num_classes: int, ignore_index: int | None
 ) -> ConfusionMatrix:
-    """One decode of each PNG, one histogram: everything the per-image step may cost."""
-    gt = read_label(os.path.join(gt_dir, image_id + LABEL_SUFFIX))
-    pred_path = os.path.join(pred_dir, image_id + LABEL_SUFFIX)
+    """One decode of each PNG, one histogram: everything the per-image step may cost.
+
+    ``files`` is ``(image id, ground-truth PNG, predicted PNG)``.
+    """
+    image_id, gt_path, pred_path = files
+    gt = read_label(gt_path)
     pred = read_label(pred_path)
     if gt.shape != pred.shape:
         # VOCevalseg's order (values, then size) and wording, plus the file.
@@ -147,15 +145,6 @@ def _score_image(
     return ConfusionMatrix.from_labels(
         gt, pred, num_classes, ignore_index=ignore_index, image_id=image_id
     )
-
-
-def _png_stems(folder: Path) -> set[str]:
-    with os.scandir(folder) as it:
-        return {
-            e.name[: -len(LABEL_SUFFIX)]
-            for e in it
-            if e.name.endswith(LABEL_SUFFIX) and e.is_file()
-        }
 
 
 def _resolve_gt(gt: Path) -> tuple[Path, Path | None, Path | None]:
@@ -256,7 +245,7 @@ def evaluate(
             f"{pred_path}: expected a folder of predicted label PNGs, found {found}"
         )
 
-    gt_stems = _png_stems(gt_dir)
+    gt_stems = label_stems(gt_dir)
     if isinstance(ids, (str, os.PathLike)):
         id_list = read_id_list(ids)
     elif ids is not None:
@@ -283,7 +272,7 @@ def evaluate(
             f"{gt_dir}: no ground truth for {len(missing_gt)} of {len(id_list)} ids: "
             + ", ".join(missing_gt)
         )
-    pred_stems = _png_stems(pred_path)
+    pred_stems = label_stems(pred_path)
     missing = [i for i in id_list if i not in pred_stems]
     if missing:
         raise EvaluationError(
@@ -291,16 +280,11 @@ def evaluate(
             + ", ".join(missing)
         )
 
-    score = functools.partial(
-        _score_image,
-        gt_dir=str(gt_dir),
-        pred_dir=str(pred_path),
-        num_classes=n_classes,
-        ignore_index=ignore_index,
-    )
+    score = functools.partial(_score_image, num_classes=n_classes, ignore_index=ignore_index)
+    files = [(i, str(gt_stems[i]), str(pred_stems[i])) for i in id_list]
     total = ConfusionMatrix.zeros(n_classes)
     out_of_range_ids: list[str] = []
-    results = engine.run(score, id_list, workers=workers, progress=progress)
+    results = engine.run(score, files, workers=workers, progress=progress)
     for image_id, cm in zip(id_list, results, strict=True):
         total = total + cm
         if cm.gt_out_of_range:
@@ -316,3 +300,40 @@ def evaluate(
         metrics=total.metrics(absent),
         gt_out_of_range_ids=tuple(out_of_range_ids),
     )
+
+
+# --------------------------------------------------------------------------- saving a result
+
+
+def confusion_csv(result: EvalResult) -> str:
+    """The raw confusion matrix as CSV: a header of class names, then one row per GT class."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["gt \\ pred", *result.class_names])
+    for name, row in zip(result.class_names, result.confusion.counts, strict=True):
+        writer.writerow([name, *(int(v) for v in row)])
+    return buf.getvalue()
+
+
+def save_confusion_csv(result: EvalResult, path: PathLike) -> Path:
+    """Write :func:`confusion_csv` atomically (creating the folder); return the path."""
+    return _save_text(path, confusion_csv(result))
+
+
+def save_eval_json(result: EvalResult, path: PathLike) -> Path:
+    """Write :meth:`EvalResult.to_dict` as JSON (NaN as ``null``) atomically; return the path."""
+    import json
+
+    return _save_text(path, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+
+
+def _save_text(path: PathLike, text: str) -> Path:
+    from .io.files import atomic_write_text
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, text)
+    return target

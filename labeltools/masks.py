@@ -29,6 +29,7 @@ from ._scratch import work_array
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX
 from .errors import ImageReadError, OutputError, PaletteError
+from .io.files import label_files
 from .palettes import (
     _RGB_MASK,
     Palette,
@@ -246,18 +247,14 @@ class Rgb2IndexReport:
         return tuple(r for r in self.files if r.unknown)
 
 
-def _list_pngs(folder: Path) -> list[Path]:
-    # Sorted, so reports and errors come in the same order on every file system.
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".png")
-
-
 def _pairs(inp: Path, out: Path, what: str) -> list[tuple[Path, Path]]:
     if inp.is_dir():
         if out.exists() and not out.is_dir():
             raise OutputError(f"{out}: IN {inp} is a folder, so OUT must be a folder, found a file")
         if out.resolve() == inp.resolve():
             raise OutputError(f"{out}: OUT is the input folder; write the {what} to another folder")
-        files = _list_pngs(inp)
+        # Sorted, so reports and errors come in the same order on every file system.
+        files = label_files(inp)
         if not files:
             raise ImageReadError(f"{inp}: no .png files in this folder")
         out.mkdir(parents=True, exist_ok=True)
@@ -313,33 +310,31 @@ def _image_keys(img: Image.Image) -> np.ndarray:
 def _convert_one(
     pair: tuple[Path, Path], palette: Palette, explicit: bool, unknown: str
 ) -> MaskReport:
-    from ._pngfast import write_label
-    from .pngio import is_voc_palette, open_header
+    from .io.errors import pillow_errors
+    from .io.images import is_voc_palette, open_header
+    from .io.labelpng import write_label
 
     src, dst = pair
-    with open_header(src) as img:
+    with open_header(src) as img, pillow_errors(src, "pixels"):
         mode = img.mode
-        try:
-            if mode == "P":
-                index = np.array(img, dtype=np.uint8)
-                note = "" if is_voc_palette(img) else "P input with a non-VOC palette: indices kept"
-                write_label(dst, index)
-                return MaskReport(str(src), str(dst), mode, note=note)
-            if mode in _FOUR_BYTE_RAWMODE:
-                key = _image_keys(img)
-            elif mode in ("L", "LA", "1"):
-                if not explicit:
-                    raise PaletteError(
-                        f"{src}: a grey ({mode}) image holds values, not colours: if they are "
-                        f"class indices use the file as it is; to map grey colours (v,v,v) to "
-                        f"classes pass a palette"
-                    )
-                grey = np.asarray(img.convert("L"))
-                key = pack_rgb(grey, grey, grey)
-            else:
-                raise PaletteError(f"{src}: expected an RGB, RGBA, P or L mask, found mode {mode}")
-        except OSError as exc:
-            raise ImageReadError(f"{src}: cannot decode image: {exc}") from exc
+        if mode == "P":
+            index = np.array(img, dtype=np.uint8)
+            note = "" if is_voc_palette(img) else "P input with a non-VOC palette: indices kept"
+            write_label(dst, index)
+            return MaskReport(str(src), str(dst), mode, note=note)
+        if mode in _FOUR_BYTE_RAWMODE:
+            key = _image_keys(img)
+        elif mode in ("L", "LA", "1"):
+            if not explicit:
+                raise PaletteError(
+                    f"{src}: a grey ({mode}) image holds values, not colours: if they are "
+                    f"class indices use the file as it is; to map grey colours (v,v,v) to "
+                    f"classes pass a palette"
+                )
+            grey = np.asarray(img.convert("L"))
+            key = pack_rgb(grey, grey, grey)
+        else:
+            raise PaletteError(f"{src}: expected an RGB, RGBA, P or L mask, found mode {mode}")
     match = _match_keys(key, palette, scratch=True)
     if match.unknown and unknown == "error":
         return MaskReport(
@@ -417,8 +412,9 @@ def _colourise_one(
 ) -> str:
     from PIL import Image
 
-    from ._files import atomic_path
-    from .pngio import lblread, open_image
+    from .io.files import atomic_path
+    from .io.images import open_image
+    from .io.labelpng import lblread
     from .viz import label_overlay
 
     src, dst = pair

@@ -12,7 +12,8 @@ instances (``car`` and ``truck`` with the same ``group_id``) stay different afte
 ``car=vehicle`` and ``truck=vehicle``; their group ids are renumbered per file so
 the rasteriser, which keys instances on ``(label, group_id)``, cannot join them.
 
-This module moves into ``labels.py`` once that exists (issue 9).
+Kept beside :mod:`labeltools.labels` (not in it): that module stays free of the
+labelme records, and remapping is a step of the conversion pipeline.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from .constants import BACKGROUND_NAME, IGNORE_NAME
 from .errors import LabelNameError
-from .labelme import Annotation, Shape
+from .formats.labelme import Annotation, Shape
 
 __all__ = ["DROP", "LabelMap", "label_map", "parse_map_file", "parse_map_rules"]
 

@@ -262,15 +262,19 @@ class DatasetSplit:
 
 
 def dataset_ids(root: Path) -> tuple[str, ...]:
-    """Ids with both ``JPEGImages/<id>.jpg`` and ``SegmentationClass/<id>.png``, sorted."""
-    from .voc import CLASS_DIR, IMAGE_DIR
+    """Ids with both ``JPEGImages/<id>.jpg`` and a label PNG in ``SegmentationClass/``, sorted.
+
+    The label PNGs are those of :func:`~labeltools.io.files.label_files`.
+    """
+    from .formats.voc import CLASS_DIR, IMAGE_DIR
+    from .io.files import label_stems
 
     images, labels = root / IMAGE_DIR, root / CLASS_DIR
     for folder in (images, labels):
         if not folder.is_dir():
             raise DatasetError(f"{root}: expected a VOC dataset with {folder.name}/, found none")
     jpgs = {p.stem for p in images.iterdir() if p.suffix == ".jpg"}
-    pngs = {p.stem for p in labels.iterdir() if p.suffix == ".png"}
+    pngs = label_stems(labels).keys()
     ids = tuple(sorted(jpgs & pngs))
     if not ids:
         raise DatasetError(
@@ -308,10 +312,10 @@ def split_dataset(
     ``test.txt`` that the new split does not have is removed. Lists are written
     atomically, one sorted id per line.
     """
-    from ._files import atomic_write_text
     from .engine import run
     from .errors import OutputError
-    from .voc import CLASS_DIR, LIST_DIR
+    from .formats.voc import CLASS_DIR, LIST_DIR
+    from .io.files import atomic_write_text, label_stems
 
     base = Path(root)
     if not base.is_dir():
@@ -325,7 +329,8 @@ def split_dataset(
             f"{lists_dir}: split lists already exist ({', '.join(p.name for p in existing)}); "
             f"pass --overwrite to replace them"
         )
-    label_paths = [str(base / CLASS_DIR / f"{i}.png") for i in ids]
+    label_of = label_stems(base / CLASS_DIR)
+    label_paths = [str(label_of[i]) for i in ids]
     classes = dict(zip(ids, run(_present_classes, label_paths, workers=workers, progress=progress)))
     if stratify:
         split = stratified_split_ids(classes, val, test, seed)

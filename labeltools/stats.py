@@ -13,16 +13,19 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .constants import IGNORE_INDEX, MAX_CLASSES
-from .errors import DatasetError, ImageReadError
-from .voc import find_labels
+from .errors import DatasetError
+from .formats.voc import find_labels
 from .weights import ClassCounts, count_pixels
 
-__all__ = ["DatasetStats", "dataset_stats"]
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = ["DatasetStats", "dataset_stats", "share_chart"]
 
 PathLike = str | os.PathLike[str]
 
@@ -76,13 +79,10 @@ class DatasetStats:
 
 
 def _label_size(path: str) -> tuple[int, int]:
-    from .pngio import open_header
+    from .io.images import open_header
 
-    try:
-        with open_header(path) as img:
-            return img.size
-    except OSError as exc:  # Pillow reading a header cut short
-        raise ImageReadError(f"{path}: cannot read image header: {exc}") from exc
+    with open_header(path) as img:  # a header cut short is open_header's ImageReadError
+        return img.size
 
 
 def _trim(counts: ClassCounts, n: int) -> ClassCounts:
@@ -136,3 +136,13 @@ def dataset_stats(
     sizes = Counter(_label_size(str(p)) for p in labels.paths)
     ordered = tuple(sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])))
     return DatasetStats(labels.root, counts, class_names, source, ordered)
+
+
+def share_chart(stats: DatasetStats, *, log: bool = False) -> Image.Image:
+    """``stats --plot``: the class shares as a bar chart (see
+    :func:`~labeltools.viz.class_share_chart`), titled with the dataset and its label count."""
+    from .viz import class_share_chart
+
+    scale = ", log scale" if log else ""
+    title = f"{stats.root.name}: share of labelled pixels per class ({stats.num_images} labels{scale})"
+    return class_share_chart(stats.class_names, stats.counts.shares().tolist(), log=log, title=title)

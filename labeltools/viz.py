@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -13,11 +15,13 @@ from .constants import BACKGROUND_INDEX, IGNORE_INDEX, IGNORE_NAME
 
 __all__ = [
     "class_share_chart",
+    "colormap_legend",
     "confusion_matrix_image",
     "contrast_color",
     "font",
     "label_overlay",
     "palette_legend",
+    "save_png",
 ]
 
 
@@ -283,3 +287,25 @@ def confusion_matrix_image(
                     anchor="mm",
                 )
     return img
+
+
+def colormap_legend(n: int = 21, names: Sequence[str] | None = None) -> Image.Image:
+    """``labeltools colormap``: :func:`palette_legend` of indices ``0 .. n-1``; ``names[i]``
+    names index ``i`` (missing names are blank, extra names are not drawn)."""
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 256:
+        raise ValueError(f"colormap_legend: n must be an int in [1, 256], got {n!r}")
+    shown = None
+    if names is not None:
+        shown = [*names[:n], *[""] * (n - len(names))]
+    return palette_legend(list(range(n)), shown)
+
+
+def save_png(img: Image.Image, path: str | os.PathLike[str]) -> Path:
+    """Write ``img`` as a PNG atomically, creating the folder; return the path."""
+    from .io.files import atomic_path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target, suffix=".png") as tmp:
+        img.save(tmp, format="PNG")
+    return target

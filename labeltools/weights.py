@@ -17,7 +17,7 @@ import numpy as np
 
 from .constants import IGNORE_INDEX
 from .errors import DatasetError
-from .voc import CLASS_NAMES_FILE, LabelFiles, find_labels
+from .formats.voc import CLASS_NAMES_FILE, LabelFiles, find_labels
 
 __all__ = [
     "METHODS",
@@ -32,7 +32,9 @@ __all__ = [
     "dataset_weights",
     "label_value_counts",
     "pixel_histogram",
+    "save_counts",
     "save_weights",
+    "weights_path",
 ]
 
 
@@ -64,7 +66,7 @@ def pixel_histogram(
     lbl = np.asarray(lbl)
     if lbl.dtype != np.uint8:
         raise ValueError(f"pixel_histogram: expected a uint8 label array, got {lbl.dtype}")
-    from ._pngfast import value_counts
+    from .io.labelpng import value_counts
 
     return _split_histogram(value_counts(lbl.ravel()), num_classes, ignore_index)
 
@@ -147,24 +149,23 @@ def label_value_counts(path: str | os.PathLike[str]) -> np.ndarray:
     The usual label PNG (8-bit P or L, unfiltered rows, as ``lblsave`` writes) is
     inflated with zlib and its runs counted, without Pillow. Other P and L images are
     counted by Pillow while decoding, without building an array; anything else goes
-    through :func:`~labeltools.pngio.lblread`, which reads "1" images and refuses
+    through :func:`~labeltools.io.labelpng.read_label`, which reads "1" images and refuses
     colour masks.
     """
-    from ._pngfast import read_label_counts
+    from .io.labelpng import read_label_counts
 
     fast = read_label_counts(path)
     if fast is not None:
         return fast
-    from .errors import ImageReadError
-    from .pngio import lblread, open_header
+    from .io.errors import pillow_errors
+    from .io.images import open_header
+    from .io.labelpng import read_label
 
     with open_header(path) as img:
         if img.mode in ("P", "L"):
-            try:
+            with pillow_errors(path, "pixels"):
                 return np.asarray(img.histogram(), dtype=np.int64)
-            except OSError as exc:
-                raise ImageReadError(f"{path}: cannot decode image: {exc}") from exc
-    return np.bincount(lblread(path).ravel(), minlength=256).astype(np.int64)
+    return np.bincount(read_label(path).ravel(), minlength=256).astype(np.int64)
 
 
 def _count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:
@@ -323,12 +324,41 @@ def _out_of_range_message(counts: ClassCounts, ignore_index: int) -> str:
     )
 
 
+#: pytorch-deeplab-xception's ``train.py`` loads ``<db_root>/<dataset>_classes_weights.npy``
+#: (``pascal_classes_weights.npy`` for ``--dataset pascal``) and, when it is missing,
+#: silently recomputes weights from its augmented training crops.
+WEIGHTS_SUFFIX = "_classes_weights.npy"
+
+
+def weights_path(root: str | os.PathLike[str], dataset_name: str | None = None) -> Path:
+    """``root / "<dataset_name>_classes_weights.npy"``: where a deeplab trainer looks.
+
+    ``dataset_name`` is the trainer's dataset name (``pascal``, ``cityscapes``, ...);
+    by default the folder name of ``root``.
+    """
+    root = Path(root)
+    name = root.resolve().name if dataset_name is None else dataset_name
+    if not name or name != name.strip() or any(c in name for c in "/\\") or name in (".", ".."):
+        raise ValueError(f"dataset_name must be a plain name such as 'pascal', got {name!r}")
+    return root / f"{name}{WEIGHTS_SUFFIX}"
+
+
 @dataclass(frozen=True)
 class DatasetWeights:
     """:func:`dataset_weights`' result: the labels used and their class weights."""
 
     labels: LabelFiles
     weights: ClassWeights
+
+    def save(
+        self, out: str | os.PathLike[str] | None = None, *, dataset_name: str | None = None
+    ) -> Path:
+        """Write the weights to ``out``, or to :func:`weights_path` in the dataset root."""
+        if out is not None and dataset_name is not None:
+            raise ValueError("give out or dataset_name, not both")
+        target = Path(out) if out is not None else weights_path(self.labels.root, dataset_name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return save_weights(target, self.weights.weights)
 
 
 def dataset_weights(
@@ -369,7 +399,7 @@ def dataset_weights(
 
 def save_weights(path: str | os.PathLike[str], weights: np.ndarray) -> Path:
     """Write float64 weights as ``.npy`` atomically (``np.load`` gives them back as saved)."""
-    from ._files import atomic_path
+    from .io.files import atomic_path
 
     target = Path(path)
     with atomic_path(target, suffix=".npy") as tmp, open(tmp, "wb") as f:
@@ -394,3 +424,17 @@ def counts_to_json(result: ClassWeights, class_names: Sequence[str] | None = Non
         "weights": result.weights.tolist(),
         "zero_classes": list(result.zero_classes),
     }
+
+
+def save_counts(path: str | os.PathLike[str], result: DatasetWeights) -> Path:
+    """Write :func:`counts_to_json` of ``result`` (with the dataset's class names) as JSON,
+    atomically, creating the folder (``labeltools weights --counts``). Returns the path."""
+    import json
+
+    from .io.files import atomic_write_text
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    doc = counts_to_json(result.weights, result.labels.class_names)
+    atomic_write_text(target, json.dumps(doc, indent=2) + "\n")
+    return target

@@ -21,14 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from ._files import atomic_path, atomic_write_text
 from ._xlsxwrite import Style, Workbook
 from .colormap import label_colormap
 from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import LabelImageError, LabelValueError
-from .pngio import is_voc_palette, open_header
+from .formats.voc import CLASS_NAMES_FILE
+from .io.errors import pillow_errors
+from .io.files import atomic_path, atomic_write_text
+from .io.images import is_voc_palette, open_header
+from .labels import class_names_by_index
 from .viz import contrast_color
-from .voc import CLASS_NAMES_FILE, class_names_by_index
 
 __all__ = ["PixelDump", "dump_csv", "dump_xlsx", "parse_box"]
 
@@ -143,11 +145,7 @@ def _check_excel_limits(path: PathLike, box: Box, whole: bool) -> None:
 
 
 def _read_region(path: PathLike, box: Box | None, excel: bool) -> _Region:
-    try:
-        img = open_header(path)
-    except OSError as exc:  # Pillow reading a header cut short
-        raise LabelImageError(f"{path}: cannot read image header: {exc}") from exc
-    with img:
+    with open_header(path) as img:  # a header cut short is open_header's ImageReadError
         mode = img.mode
         if mode not in _INDEX_MODES + _WIDE_MODES + _COLOUR_MODES:
             raise LabelImageError(
@@ -158,11 +156,9 @@ def _read_region(path: PathLike, box: Box | None, excel: bool) -> _Region:
         if excel:
             _check_excel_limits(path, region, box is None)
         x, y, w, h = region
-        try:
+        with pillow_errors(path, "pixels", error=LabelImageError):
             crop = img.crop((x, y, x + w, y + h))
             crop.load()
-        except OSError as exc:
-            raise LabelImageError(f"{path}: cannot decode image: {exc}") from exc
         palette: np.ndarray | None
         if mode == "P":
             raw = np.asarray(img.getpalette("RGB") or [], dtype=np.uint8).reshape(-1, 3)[:256]

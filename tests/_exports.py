@@ -1,7 +1,7 @@
 """Helpers of the COCO / YOLO writer tests: items as the pipeline hands them to a writer.
 
-Until the shared pipeline (issue 9) lands, :func:`write_dataset` plays its part: read
-each file, hand the writer an item, split like json2voc, call ``finish``.
+:func:`write_dataset` plays the pipeline's part in-process and without resume records:
+bind, read each file, hand the writer an item, split like json2voc, call ``finish``.
 """
 
 from __future__ import annotations
@@ -9,29 +9,19 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from labeltools.convert import LabelSet, parse_labels
-from labeltools.labelme import Annotation, ImageInfo, image_info, read_labelme
+from labeltools.formats.base import Item
+from labeltools.formats.labelme import image_info, read_labelme
+from labeltools.labels import LabelSet, parse_labels
 from labeltools.splits import split_ids
 
 from .conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-
-
-@dataclass(frozen=True)
-class Item:
-    stem: str
-    annotation: Annotation
-    image: ImageInfo
-    source: Any
-    values: Mapping[str, int]
-    names: tuple[str, ...]
 
 
 @contextlib.contextmanager
@@ -49,11 +39,15 @@ def items(folder: Path, labels: LabelSet) -> Iterator[list[Item]]:
 
 def write_dataset(writer: Any, folder: Path, out: Path, labels: LabelSet, *,
                   val: float = 0.2, seed: int = 0) -> list[tuple[str, Mapping[str, Any]]]:
+    writer = writer.bind(labels)
     summaries = []
     with items(folder, labels) as todo:
         for item in todo:
             targets = {k: str(out / v) for k, v in writer.outputs(item.stem).items()}
-            summaries.append((item.stem, writer.write_item(item, targets)))
+            summary = writer.write_item(item, targets)
+            # The pipeline's additions (conversion.py).
+            summaries.append((item.stem, {"width": item.image.width,
+                                          "height": item.image.height, **summary}))
     split = split_ids([s for s, _ in summaries], val=val, seed=seed)
     writer.finish(out, summaries, split)
     return summaries

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from labeltools import lblsave
 from labeltools.check import KINDS, check_dataset
-from labeltools.cli import app
 from labeltools.errors import DatasetError
-from labeltools.pngio import lblsave
-
-from .conftest import run_cli
 
 runner = CliRunner()
 
@@ -186,50 +181,6 @@ def test_not_a_dataset(tmp_path):
         check_dataset(tmp_path)
     assert str(exc.value) == (
         f"{tmp_path}: expected a VOC dataset folder with SegmentationClass/, found none"
-    )
-
-
-def test_cli_check_clean(clean):
-    result = runner.invoke(app, ["check", str(clean)])
-    assert result.exit_code == 0, result.output
-    assert result.output == (
-        f"{clean}: 3 labels, 3 images, lists: train 2, trainval 3, val 1; "
-        "classes: 3 (from class_names.txt)\nOK: no problems found\n"
-    )
-
-
-def test_cli_check_problems_exit_1(broken):
-    result = runner.invoke(app, ["check", str(broken), "--workers", "2"], env={"COLUMNS": "200"})
-    assert result.exit_code == 1
-    out = result.stdout
-    assert "out of range" not in out  # kinds print as their summaries
-    assert "values outside {0..2, 255}: 5, 7" in out
-    assert "sz (label 6x4, image 7x4)" in out
-    assert out.endswith("Found 9 kinds of error, 6 of warning, 3 of note.\n")
-
-
-def test_cli_check_json(broken):
-    result = runner.invoke(app, ["check", str(broken), "--json"])
-    assert result.exit_code == 1
-    data = json.loads(result.stdout)
-    assert data["ok"] is False
-    by_kind = {p["kind"]: p for p in data["problems"]}
-    assert by_kind["missing_image"] == {
-        "kind": "missing_image",
-        "severity": "error",
-        "summary": "listed, but no image in JPEGImages/",
-        "count": 1,
-        "ids": ["m1"],
-        "details": ["in train.txt, trainval.txt"],
-    }
-    assert by_kind["out_of_range"]["values"] == [5, 7]
-
-
-def test_cli_check_not_a_dataset(tmp_path):
-    result = run_cli("check", str(tmp_path))
-    assert result.returncode == 1
-    assert result.stderr == (
-        f"Error: {tmp_path}: expected a VOC dataset folder with SegmentationClass/, found none\n"
     )
 
 

@@ -7,12 +7,13 @@ import re
 import subprocess
 import sys
 
-import numpy as np
-from PIL import Image
+import pytest
 from typer.testing import CliRunner
 
 import labeltools
-from labeltools.cli import app
+from labeltools.__main__ import main
+from labeltools.cli import OLD_SPELLINGS, app
+from labeltools.cli._common import new_spellings
 
 from .conftest import ROOT, run_cli
 
@@ -54,15 +55,15 @@ def test_python_dash_m():
 
 
 def _run_main(prelude: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """``labeltools.__main__.main()`` (the console script) after ``prelude``, in a subprocess."""
+    """``labeltools.__main__.console_main()`` (the console script) after ``prelude``, in a subprocess."""
     code = f"{prelude}\nimport sys\nsys.argv = ['labeltools', *{list(args)!r}]\n"
-    code += "from labeltools.__main__ import main\nmain()\n"
+    code += "from labeltools.__main__ import console_main\nconsole_main()\n"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
 
 
-def test_main_exits_fast_but_keeps_status_output_and_atexit_handlers():
-    # main() skips the interpreter's teardown: atexit handlers and buffered output still happen.
+def test_console_main_exits_fast_but_keeps_status_output_and_atexit_handlers():
+    # console_main() skips the interpreter's teardown: atexit handlers and buffered output still happen.
     prelude = "import atexit, sys\natexit.register(lambda: sys.stdout.write('atexit ran\\n'))"
     ok = _run_main(prelude, "--version")
     assert (ok.returncode, ok.stdout) == (0, f"labeltools {labeltools.__version__}\natexit ran\n")
@@ -73,10 +74,10 @@ def test_main_exits_fast_but_keeps_status_output_and_atexit_handlers():
     assert big.returncode == 0 and big.stdout.rstrip().endswith("─╯")  # the last line of the box
 
 
-def test_main_takes_the_ordinary_exit_with_a_thread_running():
+def test_console_main_takes_the_ordinary_exit_with_a_thread_running():
     prelude = (
         "import threading, time\n"
-        "threading.Thread(target=lambda: (time.sleep(0.2), print('thread done'))).start()"
+        "threading.Thread(target=lambda: (time.sleep(1.0), print('thread done'))).start()"
     )
     result = _run_main(prelude, "--version")
     assert result.returncode == 0
@@ -88,33 +89,11 @@ def test_usage_error_exit_2():
     assert result.exit_code == 2
 
 
-def test_colormap_writes_legend(tmp_path):
-    names = tmp_path / "class_names.txt"
-    names.write_text("_background_\naeroplane\nbicycle\n")
-    out = tmp_path / "legend.png"
-    result = runner.invoke(app, ["colormap", str(out), "--n", "3", "--names", str(names)])
-    assert result.exit_code == 0, result.output
-    assert f"Wrote {out} (3 classes" in result.output
-    with Image.open(out) as img:
-        arr = np.asarray(img.convert("RGB"))
-    colours = {tuple(c) for c in arr.reshape(-1, 3).tolist()}
-    assert (128, 0, 0) in colours and (0, 128, 0) in colours
-
-
-def test_colormap_library_error_is_one_line_exit_1(tmp_path):
-    names = tmp_path / "class_names.txt"
-    names.write_text("a\nb\na\n")
-    result = run_cli("colormap", str(tmp_path / "x.png"), "--names", str(names))
-    assert result.returncode == 1
-    assert result.stderr == f"Error: {names}: line 3: class name 'a' already given on line 1\n"
-    assert not (tmp_path / "x.png").exists()
-
-
 def test_bar_warm_up_runs_once_at_the_first_finished_item():
-    from labeltools.cli import _Bar
+    from labeltools.cli._common import Bar
 
     calls = []
-    with _Bar("x", warm_up=lambda: calls.append("warm")) as bar:
+    with Bar("x", warm_up=lambda: calls.append("warm")) as bar:
         bar(0, 3)
         assert calls == []  # before the work starts (and before a pool forks): not yet
         for done in (1, 2, 3):
@@ -136,3 +115,110 @@ def _commands_in_help_order() -> list[str]:
 
     group = get_command(app)
     return group.list_commands(None)
+
+
+def test_main_returns_the_exit_status_in_process(tmp_path, capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"labeltools {labeltools.__version__}\n"
+    assert main(["colormap"]) == 2  # a usage error
+    assert "Missing argument" in capsys.readouterr().err
+    assert main(["check", str(tmp_path)]) == 1  # a library error
+    assert capsys.readouterr().err == (
+        f"Error: {tmp_path}: expected a VOC dataset folder with SegmentationClass/, found none\n"
+    )
+    assert main(["json2voc", "--help"]) == 0
+    assert "--val-ratio" in capsys.readouterr().out
+
+
+def test_main_turns_a_message_exit_into_status_1(monkeypatch, capsys):
+    def app(**kwargs):
+        sys.exit("boom")
+
+    monkeypatch.setattr("labeltools.cli.app", app)
+    assert main([]) == 1
+    assert capsys.readouterr().err == "boom\n"
+
+
+def test_python_dash_m_is_the_console_script():
+    prelude = "import atexit, sys\natexit.register(lambda: sys.stdout.write('atexit ran\\n'))"
+    code = f"{prelude}\nimport runpy\nsys.argv = ['labeltools', 'colormap']\n"
+    code += "runpy.run_module('labeltools', run_name='__main__')\nprint('not reached')\n"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (2, "atexit ran\n")  # os._exit: nothing after
+
+
+def test_help_imports_no_numpy_pillow_or_pipeline():
+    code = (
+        "import sys\nfrom labeltools.__main__ import main\nmain(['--help'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'PIL') "
+        "or m in ('labeltools.pipeline', 'labeltools.masks', 'labeltools.metrics')))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
+ALIASES = [(c, old, new) for c, renames in OLD_SPELLINGS.items() for old, new in renames.items()]
+
+
+@pytest.mark.parametrize(("command", "old", "new"), ALIASES)
+def test_old_spellings_are_hidden_from_help(command, old, new):
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    options = re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", result.output)
+    assert new in options and old not in options
+
+
+def test_new_spellings_rewrites_options_only():
+    args = ["voc", "--val", "0.3", "--test=0.2", "--seed", "1", "--", "--val"]
+    assert new_spellings("split", args) == [
+        "voc", "--val-ratio", "0.3", "--test-ratio=0.2", "--seed", "1", "--", "--val",
+    ]
+    assert new_spellings("json2voc", ["--val", "x"]) == ["--val", "x"]
+
+
+def test_choice_errors_name_the_librarys_choices():
+    result = runner.invoke(app, ["json2voc", "in", "out", "--unknown", "skip"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert "must be one of error, ignore, background, got 'skip'" in result.output
+
+
+def _library_choices():
+    from typer.main import get_command
+
+    from labeltools.cli._common import LibraryChoice
+
+    group = get_command(app)
+    return [
+        (name, param.name, param.type)
+        for name, command in group.commands.items()
+        for param in command.params
+        if isinstance(param.type, LibraryChoice)
+    ]
+
+
+def test_help_reads_the_librarys_choice_tuples_as_they_are():
+    choices = _library_choices()
+    assert {(c, p) for c, p, _ in choices} == {
+        ("json2voc", "unknown"), ("json2coco", "unknown"), ("json2yolo", "unknown"),
+        ("rgb2index", "unknown"), ("weights", "method"), ("eval", "absent"),
+    }
+    for _, _, kind in choices:
+        from labeltools.cli._common import _source_literal
+
+        assert _source_literal(kind.module, kind.attribute) == kind.choices  # the source is the value
+
+
+def test_command_help_imports_no_numpy():
+    code = (
+        "import sys\nfrom labeltools.__main__ import main\n"
+        "for c in ('json2voc', 'rgb2index', 'weights', 'eval'): main([c, '--help'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'PIL')))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "<error|ignore|background>" in result.stdout and "<nan|zero>" in result.stdout
+    assert result.stdout.splitlines()[-1] == "[]"

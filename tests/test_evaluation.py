@@ -252,3 +252,37 @@ def test_result_to_dict_nan_is_none(tmp_path):
         "absent": "nan",
     }
     assert isinstance(result.confusion, ConfusionMatrix)
+
+
+# --------------------------------------------------------------------------- saving a result
+
+
+def test_confusion_csv_and_saves(tmp_path):
+    from labeltools.evaluation import confusion_csv, save_confusion_csv, save_eval_json
+
+    dataset, pred = make_voc_root(tmp_path)
+    result = evaluate(dataset, pred, workers=1)
+    text = confusion_csv(result)
+    rows = text.splitlines()
+    assert rows[0] == "gt \\ pred,_background_,cat,dog"
+    assert rows[1:] == [",".join([n, *map(str, r)]) for n, r in zip(NAMES, result.confusion.counts.tolist())]
+    assert text.endswith("\n") and "\r" not in text
+
+    csv_path = save_confusion_csv(result, tmp_path / "new" / "cm.csv")
+    assert csv_path == tmp_path / "new" / "cm.csv" and csv_path.read_text() == text
+    json_path = save_eval_json(result, tmp_path / "new" / "eval.json")
+    import json
+
+    doc = json.loads(json_path.read_text())
+    assert doc["class_names"] == list(NAMES) and json_path.read_text().endswith("}\n")
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["cm.csv", "eval.json"]
+
+
+def test_save_eval_json_refuses_a_folder(tmp_path):
+    from labeltools.evaluation import save_eval_json
+
+    dataset, pred = make_voc_root(tmp_path)
+    result = evaluate(dataset, pred, workers=1)
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(OSError):
+        save_eval_json(result, tmp_path / "taken")

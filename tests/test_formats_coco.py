@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from labeltools.convert import json2voc, parse_labels
+from labeltools import json2voc
+from labeltools.labels import parse_labels
 from labeltools.formats.coco import CocoWriter, coco_categories, coco_documents, rle_encode
 from labeltools.formats.instances import object_instances
-from labeltools.pngio import lblread
+from labeltools.io.labelpng import lblread
 
 from ._exports import bench_corpus, iou, items, write_dataset
 from .conftest import SAMPLE_DATA
@@ -43,7 +44,7 @@ def load(path: Path) -> COCO:
 @pytest.fixture(scope="module")
 def sample_coco(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("coco")
-    write_dataset(CocoWriter(parse_labels(str(SAMPLE_DATA / "labels.txt")).names), SAMPLE_DATA,
+    write_dataset(CocoWriter(), SAMPLE_DATA,
                   out, parse_labels(str(SAMPLE_DATA / "labels.txt")))
     return out
 
@@ -106,7 +107,7 @@ def test_sample_data_loads_and_matches_our_pixels(sample_coco):
 
 def test_bench_corpus_matches_our_pixels(corpus, tmp_path):
     folder, labels = corpus
-    write_dataset(CocoWriter(labels.names), folder, tmp_path, labels)
+    write_dataset(CocoWriter(), folder, tmp_path, labels)
     worst = check_against_pycocotools(folder, tmp_path, labels)
     assert (worst["polygons"], worst["rle"]) == (117, 156)
     assert worst["iou"] >= CORPUS_MIN_IOU and worst["edge"] <= CORPUS_MAX_EDGE
@@ -114,7 +115,7 @@ def test_bench_corpus_matches_our_pixels(corpus, tmp_path):
 
 def test_rle_everywhere_is_exact(corpus, tmp_path):
     folder, labels = corpus
-    write_dataset(CocoWriter(labels.names, rle=True), folder, tmp_path, labels)
+    write_dataset(CocoWriter(rle=True), folder, tmp_path, labels)
     worst = check_against_pycocotools(folder, tmp_path, labels)
     assert worst["polygons"] == 0
 
@@ -122,7 +123,7 @@ def test_rle_everywhere_is_exact(corpus, tmp_path):
 @pytest.mark.parametrize("rle", [False, True])
 def test_cocoeval_of_the_ground_truth_against_itself_is_perfect(sample_coco, corpus, tmp_path, rle):
     folder, labels = corpus
-    write_dataset(CocoWriter(labels.names, rle=rle), folder, tmp_path, labels)
+    write_dataset(CocoWriter(rle=rle), folder, tmp_path, labels)
     gt = load(tmp_path / "annotations" / "instances_train.json")
     dets = [{"image_id": a["image_id"], "category_id": a["category_id"],
              "segmentation": a["segmentation"] if rle else gt.annToRLE(a), "score": 1.0}
@@ -213,7 +214,7 @@ def test_rle_encode_is_pycocotools_compressed():
 
 def test_polygons_coco_cannot_draw_become_rle():
     from labeltools.formats.coco import coco_annotation
-    from labeltools.labelme import Shape
+    from labeltools.formats.labelme import Shape
 
     values = {"_background_": 0, "cat": 1}
     shapes = [
@@ -230,7 +231,7 @@ def test_polygons_coco_cannot_draw_become_rle():
 def test_finish_from_summaries_read_back_from_json_is_byte_identical(tmp_path):
     """What a resumed run does: the manifest's summaries (JSON) instead of fresh ones."""
     labels = parse_labels(str(SAMPLE_DATA / "labels.txt"))
-    writer = CocoWriter(labels.names)
+    writer = CocoWriter().bind(labels)
     summaries = write_dataset(writer, SAMPLE_DATA, tmp_path / "a", labels)
     first = (tmp_path / "a" / "annotations" / "instances_train.json").read_bytes()
     reread = [(s, json.loads(json.dumps(v))) for s, v in summaries]

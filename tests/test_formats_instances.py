@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from labeltools.formats.instances import drawn_pixels, object_instances, shape_polygon
-from labeltools.labelme import Shape, shapes_to_label
+from labeltools.formats.labelme import Shape
+from labeltools.raster import shapes_to_label
 
 VALUES = {"__ignore__": -1, "_background_": 0, "cat": 1, "dog": 2}
 

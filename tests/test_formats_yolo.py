@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labeltools.convert import parse_labels
+from labeltools.labels import parse_labels
 from labeltools.formats.instances import object_instances
 from labeltools.formats.yolo import (
     YoloWriter,
@@ -69,7 +69,7 @@ def rows_iou(folder: Path, out: Path, labels) -> tuple[float, float, int]:
 
 
 def test_sample_data_rows_fill_back_to_our_instances(tmp_path):
-    write_dataset(YoloWriter(LABELS.names), SAMPLE_DATA, tmp_path, LABELS)
+    write_dataset(YoloWriter(), SAMPLE_DATA, tmp_path, LABELS)
     single, multi, n = rows_iou(SAMPLE_DATA, tmp_path, LABELS)
     assert n == 17 and min(single, multi) >= MIN_IOU
 
@@ -77,7 +77,7 @@ def test_sample_data_rows_fill_back_to_our_instances(tmp_path):
 def test_bench_corpus_rows_fill_back_to_our_instances(tmp_path_factory):
     folder, labels = bench_corpus(tmp_path_factory.mktemp("corpus"), 60)
     out = tmp_path_factory.mktemp("yolo")
-    write_dataset(YoloWriter(labels.names), folder, out, labels)
+    write_dataset(YoloWriter(), folder, out, labels)
     single, multi, n = rows_iou(folder, out, labels)
     assert n == 273 and single >= MIN_IOU and multi >= MULTI_PART_MIN_IOU
 
@@ -87,7 +87,7 @@ def test_layout_and_data_yaml(tmp_path):
     split = split_ids([p.stem for p in SAMPLE_DATA.glob("*.json")], val=0.2, seed=0)
     split_of.update((s, "train") for s in split.train)
     split_of.update((s, "val") for s in split.val)
-    write_dataset(YoloWriter(LABELS.names, split_of), SAMPLE_DATA, tmp_path, LABELS)
+    write_dataset(YoloWriter(split_of), SAMPLE_DATA, tmp_path, LABELS)
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert files == [
         "data.yaml",
@@ -106,20 +106,20 @@ def test_layout_and_data_yaml(tmp_path):
 
 def test_finish_moves_an_image_whose_split_changed(tmp_path):
     # Predicted: everything in train; the final split puts portrait_004 in val.
-    write_dataset(YoloWriter(LABELS.names), SAMPLE_DATA, tmp_path, LABELS)
+    write_dataset(YoloWriter(), SAMPLE_DATA, tmp_path, LABELS)
     assert (tmp_path / "images/val/portrait_004.jpg").is_file()
     assert (tmp_path / "labels/val/portrait_004.txt").is_file()
     assert not (tmp_path / "images/train/portrait_004.jpg").exists()
 
 
 def test_finish_makes_empty_split_folders(tmp_path):
-    writer = YoloWriter(("_background_", "cat"))
-    assert writer.finish(tmp_path, [], Split((), ())) == ["data.yaml"]
+    writer = YoloWriter(names=("_background_", "cat"))
+    assert writer.finish(tmp_path, [], Split((), ())).files == ("data.yaml",)
     assert (tmp_path / "images/val").is_dir() and (tmp_path / "labels/train").is_dir()
 
 
-def test_yolo_row_normalises_clips_and_rounds_up():
-    # 37 / 480 = 0.0770833...: rounded up, so Ultralytics' int32 truncation gives 37 back.
+def test_yolo_row_normalises_clips_and_survives_truncation():
+    # 37 / 480 = 0.0770833...: 0.077083 would come back as 36.99998 -> 36; 0.077084 as 37.
     row = yolo_row(2, np.array([[37, 10], [500, -4], [0.0, 240]]), 240, 480)
     assert row == "2 0.077084 0.041667 1 0 0 1"
     xy = np.array(row.split()[1:], dtype=np.float64).reshape(-1, 2) * (480, 240)
@@ -152,3 +152,11 @@ def test_join_parts_walks_every_link_both_ways():
 def test_data_yaml_quotes_any_name(tmp_path):
     text = data_yaml(tmp_path, ("_background_", 'a: "b"', "été"), ["train", "val"])
     assert '  0: "a: \\"b\\""\n  1: "été"\n' in text
+
+
+def test_yolo_row_every_integer_vertex_survives_truncation():
+    for w in (333, 375, 480, 500, 640, 1920, 4032):
+        xs = np.arange(w + 1, dtype=np.float64)
+        poly = np.stack([xs, np.zeros_like(xs)], axis=1)
+        back = np.array(yolo_row(0, poly, 10, w).split()[1::2], dtype=np.float64) * w
+        assert np.array_equal(back.astype(np.int32), xs.astype(np.int32)), w

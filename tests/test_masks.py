@@ -372,8 +372,8 @@ def test_match_with_two_void_colours():
 
 
 def test_rgb2index_files_writes_lblsave_pixels_and_palette(tmp_path):
-    # The files come from _pngfast.write_label, not lblsave: same pixels, P mode, VOC palette.
-    from labeltools.pngio import is_voc_palette
+    # The files come from write_label, not lblsave: same pixels, P mode, VOC palette.
+    from labeltools import is_voc_palette
 
     index = np.random.default_rng(5).integers(0, 21, size=(50, 70)).astype(np.uint8)
     index[::7] = 255

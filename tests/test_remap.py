@@ -8,7 +8,7 @@ import pytest
 
 from labeltools.errors import LabelNameError
 from labeltools.formats.instances import object_instances
-from labeltools.labelme import Shape, read_labelme
+from labeltools.formats.labelme import Shape, read_labelme
 from labeltools.remap import DROP, LabelMap, label_map, parse_map_file, parse_map_rules
 
 from .conftest import SAMPLE_DATA

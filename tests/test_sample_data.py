@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from labeltools import image_info, load_image, read_class_names, read_labelme, shapes_to_label
-from labeltools.labelme import SHAPE_TYPES
+from labeltools.formats.labelme import SHAPE_TYPES
 
 from .conftest import SAMPLE_DATA
 

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from labeltools.cli import app
+from labeltools import lblsave
 from labeltools.errors import DatasetError
-from labeltools.pngio import lblsave
 from labeltools.stats import dataset_stats
 from labeltools.viz import class_share_chart
-
-from .conftest import run_cli
-
-runner = CliRunner()
 
 # a: 0 x3, 1 x4, 255 x1 | b: 0 x6, 2 x2 | c (2 wide, 3 high): 1 x3, 7 x1 (out of range), 255 x2
 LABELS = {
@@ -105,31 +97,14 @@ def test_chart_errors():
         class_share_chart(["a"], [1.5])
 
 
-def test_cli_stats_table_and_plot(dataset, tmp_path):
-    plot = tmp_path / "charts" / "stats.png"
-    args = ["stats", str(dataset), "--plot", str(plot), "--log"]
-    result = runner.invoke(app, args, env={"COLUMNS": "120"})
-    assert result.exit_code == 0, result.output
-    out = result.stdout
-    assert "│ 1 cat          │      7 │ 38.89 % │      2 │" in out
-    assert "labelled 18 px; ignored (255) 3 px\n" in out
-    assert "out of range (values 7): 1 px, in no class\n" in out
-    assert out.endswith("label sizes: 4x2 (2), 2x3 (1)\n" f"Wrote {plot}\n")
-    with Image.open(plot) as img:
-        assert img.height == 33 + 3 * 22 + 33
-        assert len(_colours(img)) > 10
+@pytest.mark.parametrize("log", [False, True])
+def test_share_chart_of_a_dataset(dataset, log):
+    from labeltools.stats import share_chart
 
-
-def test_cli_stats_json(dataset):
-    result = runner.invoke(app, ["stats", str(dataset), "--json", "--list", "train.txt"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    assert [c["pixels"] for c in data["classes"]] == [9, 4, 2]
-    assert data["num_images"] == 2
-
-
-def test_cli_stats_missing_list(dataset):
-    result = run_cli("stats", str(dataset), "--list", "nope.txt")
-    assert result.returncode == 1
-    missing = dataset / "ImageSets" / "Segmentation" / "nope.txt"
-    assert result.stderr == f"Error: {missing}: no such list file\n"
+    stats = dataset_stats(dataset)
+    img = share_chart(stats, log=log)
+    expected = class_share_chart(
+        stats.class_names, stats.counts.shares().tolist(), log=log,
+        title=f"{dataset.name}: share of labelled pixels per class (3 labels{', log scale' if log else ''})",
+    )
+    assert img.size == expected.size and img.tobytes() == expected.tobytes()

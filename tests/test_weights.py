@@ -14,7 +14,7 @@ from labeltools import (
     dataset_weights,
     lblsave,
 )
-from labeltools.voc import find_labels
+from labeltools.formats.voc import find_labels
 from labeltools.weights import pixel_histogram, save_weights
 
 
@@ -259,3 +259,30 @@ def test_label_value_counts_p_l_and_1(tmp_path):
         assert full.dtype == np.int64 and full.shape == (256,)
         assert {int(v): int(full[v]) for v in np.flatnonzero(full)} == {0: 2, 3: 3, 255: 1}
     assert label_value_counts(tmp_path / "b.png")[:2].tolist() == [1, 1]
+
+
+def test_weights_path_names_the_dataset():
+    from labeltools.weights import weights_path
+
+    assert weights_path(Path("data/voc")) == Path("data/voc/voc_classes_weights.npy")
+    assert weights_path("data/voc", "pascal") == Path("data/voc/pascal_classes_weights.npy")
+    with pytest.raises(ValueError, match="dataset_name must be a plain name such as 'pascal', got 'a/b'"):
+        weights_path("data/voc", "a/b")
+
+
+def test_save_default_path_and_counts(tmp_path):
+    import json
+
+    from labeltools.weights import save_counts
+
+    root = _dataset(tmp_path)
+    result = dataset_weights(root)
+    target = result.save()
+    assert target == root / "voc_classes_weights.npy"
+    assert np.load(target).tolist() == result.weights.weights.tolist()
+    counts = save_counts(tmp_path / "out" / "counts.json", result)
+    doc = json.loads(counts.read_text())
+    assert doc["class_names"] == ["_background_", "cat", "dog"] and doc["pixels"] == [3, 2, 2]
+    assert counts.read_text().endswith("}\n")
+    other = result.save(tmp_path / "deep" / "w.npy")
+    assert other == tmp_path / "deep" / "w.npy" and other.is_file()

@@ -6,17 +6,10 @@ import numpy as np
 import openpyxl
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from labeltools import xlsx
-from labeltools.cli import app
+from labeltools import lblsave, xlsx
 from labeltools.errors import LabelValueError
-from labeltools.pngio import lblsave
 from labeltools.xlsx import dump_csv, dump_xlsx, parse_box
-
-from .conftest import run_cli
-
-runner = CliRunner()
 
 # 4 rows x 5 columns: background, aeroplane (1), person (15), void (255).
 LBL = np.array(
@@ -232,36 +225,6 @@ def test_csv_plain_grid(dataset, tmp_path):
     assert (tmp_path / "m.csv").read_text() == '"128,0,0","0,0,0"\n'
 
 
-def test_cli_dump_xlsx(dataset, tmp_path):
-    out = tmp_path / "out" / "a.xlsx"
-    result = runner.invoke(app, ["dump-xlsx", str(dataset), str(out), "--box", "0,0,5,2"])
-    assert result.exit_code == 0, result.output
-    assert result.output == (
-        f"Wrote {out}: 5x2 pixels at (0, 0) of a 5x4 P image, palette VOC\n"
-        "values: 0, 1, 15, 255\n"
-    )
-    assert _grid(openpyxl.load_workbook(out)["pixels"]) == LBL[:2].tolist()
-
-
-def test_cli_dump_csv(dataset, tmp_path):
-    out = tmp_path / "a.csv"
-    result = runner.invoke(app, ["dump-xlsx", str(dataset), str(out), "--csv"])
-    assert result.exit_code == 0, result.output
-    assert out.read_text().splitlines()[0] == "0,0,1,1,255"
-
-
-def test_cli_dump_xlsx_errors(dataset, tmp_path):
-    result = run_cli("dump-xlsx", str(dataset), str(tmp_path / "a.xlsx"), "--box", "4,0,2,1")
-    assert result.returncode == 1
-    assert result.stderr == (
-        f"Error: {dataset}: --box 4,0,2,1 reaches x + w = 6, y + h = 1 beyond the 5x4 image\n"
-    )
-    out = str(tmp_path / "a.xlsx")
-    result = runner.invoke(app, ["dump-xlsx", str(dataset), out, "--box", "1,2"])
-    assert result.exit_code == 2
-    assert "expected x,y,w,h (four integers), got '1,2'" in result.output
-
-
 def test_too_many_values_are_not_coloured(dataset, tmp_path, monkeypatch):
     monkeypatch.setattr(xlsx, "MAX_COLOURED_VALUES", 3)
     out = tmp_path / "a.xlsx"
@@ -273,14 +236,6 @@ def test_too_many_values_are_not_coloured(dataset, tmp_path, monkeypatch):
     assert [r[0] for r in legend] == [0, 1, 15, "... 1 less frequent values not listed"]
     info = list(wb["info"].iter_rows(values_only=True))
     assert info[-1] == ("note", "4 distinct values: too many to colour (at most 3)")
-
-
-def test_cli_dump_rgb_lists_colours(tmp_path):
-    path = tmp_path / "mask.png"
-    Image.fromarray(np.array([[[128, 0, 0], [0, 0, 0]]], dtype=np.uint8)).save(path)
-    result = runner.invoke(app, ["dump-xlsx", str(path), str(tmp_path / "m.xlsx")])
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[1] == "values: (0,0,0), (128,0,0)"
 
 
 def test_rgba_mask_keeps_alpha(tmp_path):

@@ -33,18 +33,19 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._files import atomic_write_text
-from ..errors import OutputError
-from ._phase1 import write_image
+from ..io.files import atomic_write_text
 from .instances import Instance, object_instances, shape_polygon
 
 if TYPE_CHECKING:
+    from ..labels import LabelSet
     from ..splits import Split
+    from .base import Finished, Item
 
 __all__ = [
     "ANNOTATIONS_DIR",
@@ -53,6 +54,7 @@ __all__ = [
     "coco_annotation",
     "coco_categories",
     "coco_documents",
+    "hidden_warning",
     "polygon_iou",
     "rle_encode",
 ]
@@ -60,7 +62,9 @@ __all__ = [
 IMAGES_DIR = "images"
 ANNOTATIONS_DIR = "annotations"
 #: Bump when the bytes written for the same inputs change: old resume records go stale.
-_OUTPUT_FORMAT = 1
+OUTPUT_FORMAT = 1
+#: The annotation files, one per split (``test`` only when a split has one).
+SPLITS = ("train", "val", "test")
 #: Vertices are written when pycocotools' rasterisation of them matches the instance's
 #: pixels this well. It fills the pixels the polygon covers, Pillow also the ones its
 #: outline touches: a 10 x 10 px rectangle scores 0.83, a degenerate polygon (a line
@@ -167,49 +171,62 @@ def _dump(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+@dataclass(frozen=True)
 class CocoWriter:
-    """The COCO instance-segmentation writer (the Writer protocol of ``formats.base``).
+    """json2coco's writer (:class:`labeltools.formats.base.Writer`): images + two JSON files.
 
-    ``names``: class names by index (0 = ``_background_``); ``rle``: RLE for every
-    instance, polygons never.
+    ``rle``: RLE for every instance, polygons never. ``names`` are set by :meth:`bind`.
+    Summaries hold the file's ``annotations`` (without ids, numbered in :meth:`finish`),
+    its ``instances`` and the objects left out because a later shape hid them all
+    (``hidden``).
     """
 
-    name = "coco"
+    name: ClassVar[str] = "coco"
+    all_folders: ClassVar[tuple[str, ...]] = (IMAGES_DIR, ANNOTATIONS_DIR)
 
-    def __init__(self, names: Sequence[str], *, rle: bool = False) -> None:
-        self.names = tuple(names)
-        self.rle = bool(rle)
+    rle: bool = False
+    names: tuple[str, ...] = ()
+
+    def bind(self, labels: LabelSet) -> CocoWriter:
+        return replace(self, names=labels.names)
 
     def options(self) -> Mapping[str, Any]:
-        return {"format": _OUTPUT_FORMAT, "names": list(self.names), "rle": self.rle}
+        from .base import JPEG_QUALITY, JPEG_SUBSAMPLING
+
+        return {"format": OUTPUT_FORMAT, "rle": self.rle,
+                "jpeg": [JPEG_QUALITY, JPEG_SUBSAMPLING]}
+
+    def folders(self) -> tuple[str, ...]:
+        return (IMAGES_DIR, ANNOTATIONS_DIR)
 
     def outputs(self, stem: str) -> dict[str, str]:
         return {"image": os.path.join(IMAGES_DIR, stem + ".jpg")}
 
-    def write_item(self, item: Any, targets: Mapping[str, str]) -> Mapping[str, Any]:
-        """Copy or re-encode the image; return the item's COCO annotations as its summary."""
+    def item_outputs(self, stem: str, summary: Mapping[str, Any]) -> dict[str, str]:
+        return self.outputs(stem)
+
+    def start(self, output_dir: Path) -> None:
+        # The annotation files are written last: without them a folder is visibly unfinished.
+        for split in SPLITS:
+            (Path(output_dir) / ANNOTATIONS_DIR / f"instances_{split}.json").unlink(missing_ok=True)
+
+    def write_item(self, item: Item, targets: Mapping[str, str]) -> dict[str, Any]:
+        """Copy or re-encode the image; return the file's COCO annotations as its summary."""
+        from .base import write_image, write_outputs
+
         ann, info = item.annotation, item.image
         height, width = info.height, info.width
         instances, hidden = object_instances(
             ann.shapes, item.values, height, width, source=ann.path
         )
-        target = targets["image"]
-        try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            write_image(ann, info, target, item.source)
-        except OSError as exc:
-            raise OutputError(f"{target}: cannot write the image of {ann.path}: {exc}") from None
-        kinds: dict[str, int] = {}
-        for shape in ann.shapes:
-            kinds[shape.shape_type] = kinds.get(shape.shape_type, 0) + 1
+        annotations = [
+            coco_annotation(inst, ann.shapes, height, width, rle=self.rle) for inst in instances
+        ]
+        write_outputs(lambda: write_image(item, targets["image"]), targets)
         return {
-            "file_name": os.path.basename(target),
-            "width": width,
-            "height": height,
-            "annotations": [
-                coco_annotation(inst, ann.shapes, height, width, rle=self.rle) for inst in instances
-            ],
-            "shapes": sorted(kinds.items()),
+            "file_name": os.path.basename(targets["image"]),
+            "annotations": annotations,
+            "instances": len(annotations),
             "hidden": hidden,
         }
 
@@ -218,13 +235,30 @@ class CocoWriter:
         output_dir: Path,
         summaries: Iterable[tuple[str, Mapping[str, Any]]],
         split: Split | None,
-    ) -> list[str]:
-        """Write ``annotations/instances_<split>.json``; return their relative paths."""
+    ) -> Finished:
+        """Write ``annotations/instances_<split>.json``."""
+        from .base import Finished
+
+        summaries = list(summaries)
         folder = Path(output_dir) / ANNOTATIONS_DIR
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         for name, doc in coco_documents(summaries, self.names, split).items():
-            rel = os.path.join(ANNOTATIONS_DIR, f"instances_{name}.json")
+            rel = f"{ANNOTATIONS_DIR}/instances_{name}.json"
             atomic_write_text(Path(output_dir) / rel, _dump(doc))
             written.append(rel)
-        return written
+        return Finished(tuple(written), hidden_warning(summaries))
+
+
+def hidden_warning(summaries: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[str, ...]:
+    """A warning naming the images with objects a later shape hides entirely (none: no warning)."""
+    hidden = [(stem, int(s.get("hidden", 0))) for stem, s in summaries if s.get("hidden")]
+    if not hidden:
+        return ()
+    total = sum(n for _, n in hidden)
+    shown = ", ".join(f"{stem} ({n})" for stem, n in hidden[:10])
+    more = f" and {len(hidden) - 10} more" if len(hidden) > 10 else ""
+    return (
+        f"{total} object(s) have no visible pixel (later shapes cover them) and no "
+        f"annotation: {shown}{more}",
+    )

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from ..labelme import MAX_INDEX_INSTANCES, Shape, count_instances, index_canvas, shapes_to_label
+from ..raster import MAX_INDEX_INSTANCES, count_instances, index_canvas, shapes_to_label
+from .labelme import Shape
 
 __all__ = [
     "POLYGONAL_TYPES",

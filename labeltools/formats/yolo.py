@@ -33,18 +33,19 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._files import atomic_write_text
-from ..errors import OutputError
-from ._phase1 import write_image
+from ..io.files import atomic_write_text
 from .instances import Instance, drawn_pixels, object_instances, shape_polygon
 
 if TYPE_CHECKING:
+    from ..labels import LabelSet
     from ..splits import Split
+    from .base import Finished, Item
 
 __all__ = [
     "DATA_YAML",
@@ -65,14 +66,15 @@ IMAGES_DIR = "images"
 LABELS_DIR = "labels"
 DATA_YAML = "data.yaml"
 #: Bump when the bytes written for the same inputs change: old resume records go stale.
-_OUTPUT_FORMAT = 1
+OUTPUT_FORMAT = 1
+#: Split folders under images/ and labels/ (``test`` only when a split has one).
+SPLITS = ("train", "val", "test")
 #: YOLO rows need a polygon of at least this many points.
 MIN_POINTS = 3
 #: Where a pixel's centre is, from its top-left corner, in labelme's and COCO's coordinates.
 PIXEL_CENTRE = 0.5
-#: Normalised coordinates are written in millionths, rounded up (see yolo_row).
+#: Normalised coordinates are written in millionths (see yolo_row).
 _MILLION = 1_000_000
-_NUDGE = 0.01
 #: Vertices are kept when their filled polygon matches the instance's pixels this well.
 VERTEX_MIN_IOU = 0.98
 #: More parts than this are joined in the order found (ordering costs k^2 searches).
@@ -229,13 +231,17 @@ def _millionths(i: int) -> str:
 def yolo_row(class_id: int, polygon: np.ndarray, height: int, width: int) -> str:
     """``class x1 y1 ... xn yn``: normalised by the image size, clipped to [0, 1], 6 decimals.
 
-    Rounded *up* at the 6th decimal (plus a hair): Ultralytics truncates coordinates to
-    int32 when it fills a row, so a vertex on a pixel border (an integer x) must come
-    back as x, not x - 1e-7 -> x - 1. The bias is below 2e-6 of the image size.
+    Each coordinate is the nearest millionth, moved by one millionth where needed so that
+    Ultralytics, which truncates coordinates to int32 when it fills a row, lands on the
+    same pixel as the vertex itself (a vertex on a pixel border, x = 37 on a 480 px wide
+    image, must not come back as 36.99998 -> 36).
     """
-    xy = np.asarray(polygon, dtype=np.float64).reshape(-1, 2) / (width, height)
-    units = np.ceil(xy * _MILLION + _NUDGE)
-    units[xy <= 0.0] = 0
+    size = np.array([width, height], dtype=np.float64)
+    xy = np.clip(np.asarray(polygon, dtype=np.float64).reshape(-1, 2), 0.0, size)
+    units = np.round(xy / size * _MILLION)
+    back = np.trunc(units / _MILLION * size)
+    want = np.trunc(xy)
+    units += (back < want).astype(np.float64) - (back > want).astype(np.float64)
     np.clip(units, 0, _MILLION, out=units)
     return " ".join([str(int(class_id)), *map(_millionths, units.astype(np.int64).ravel().tolist())])
 
@@ -252,24 +258,36 @@ def data_yaml(output_dir: Path, names: Sequence[str], splits: Sequence[str]) -> 
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
 class YoloWriter:
-    """The Ultralytics YOLO segmentation writer (the Writer protocol of ``formats.base``).
+    """json2yolo's writer (:class:`labeltools.formats.base.Writer`): images, label rows, data.yaml.
 
-    ``names``: class names by index (0 = ``_background_``). ``split_of``: stem ->
-    ``"train"`` / ``"val"`` as the split is expected to come out (the split of the
-    inputs that passed the label check); a stem not in it goes to ``train``. The
-    split is final only at :meth:`finish`, which moves the files of any image that
-    landed elsewhere (a file that failed under ``--keep-going`` changes the split).
+    ``split_of``: stem -> ``"train"`` / ``"val"`` as the split is expected to come out
+    (:func:`labeltools.exports.json2yolo` gives the split of every input); a stem not
+    in it goes to ``train``. The split is final only at :meth:`finish`, which moves the
+    files of any image that landed elsewhere (a file that failed under ``--keep-going``
+    changes the split; a rerun writes such an image where expected and moves it again).
+    ``names`` are set by :meth:`bind`. Summaries hold ``instances`` and ``hidden``.
     """
 
-    name = "yolo"
+    name: ClassVar[str] = "yolo"
+    all_folders: ClassVar[tuple[str, ...]] = tuple(
+        f"{top}/{split}" for top in (IMAGES_DIR, LABELS_DIR) for split in SPLITS
+    )
 
-    def __init__(self, names: Sequence[str], split_of: Mapping[str, str] | None = None) -> None:
-        self.names = tuple(names)
-        self.split_of = dict(split_of or {})
+    split_of: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    names: tuple[str, ...] = ()
+
+    def bind(self, labels: LabelSet) -> YoloWriter:
+        return replace(self, names=labels.names)
 
     def options(self) -> Mapping[str, Any]:
-        return {"format": _OUTPUT_FORMAT, "names": list(self.names)}
+        from .base import JPEG_QUALITY, JPEG_SUBSAMPLING
+
+        return {"format": OUTPUT_FORMAT, "jpeg": [JPEG_QUALITY, JPEG_SUBSAMPLING]}
+
+    def folders(self) -> tuple[str, ...]:
+        return tuple(f"{top}/{split}" for top in (IMAGES_DIR, LABELS_DIR) for split in SPLITS[:2])
 
     def _paths(self, stem: str, split: str) -> dict[str, str]:
         return {
@@ -280,8 +298,17 @@ class YoloWriter:
     def outputs(self, stem: str) -> dict[str, str]:
         return self._paths(stem, self.split_of.get(stem, "train"))
 
-    def write_item(self, item: Any, targets: Mapping[str, str]) -> Mapping[str, Any]:
-        """Write the image and its label rows; return counts for the summary."""
+    def item_outputs(self, stem: str, summary: Mapping[str, Any]) -> dict[str, str]:
+        return self.outputs(stem)
+
+    def start(self, output_dir: Path) -> None:
+        # data.yaml is written last: without it a folder is visibly unfinished.
+        (Path(output_dir) / DATA_YAML).unlink(missing_ok=True)
+
+    def write_item(self, item: Item, targets: Mapping[str, str]) -> dict[str, Any]:
+        """Write the image and its label rows; return the file's counts."""
+        from .base import write_image, write_outputs
+
         ann, info = item.annotation, item.image
         height, width = info.height, info.width
         instances, hidden = object_instances(
@@ -292,31 +319,25 @@ class YoloWriter:
                      height, width)
             for inst in instances
         ]
-        try:
-            for target in targets.values():
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-            write_image(ann, info, targets["image"], item.source)
+
+        def write() -> None:
+            write_image(item, targets["image"])
             atomic_write_text(targets["label"], "".join(f"{r}\n" for r in rows))
-        except OSError as exc:
-            raise OutputError(f"{targets['label']}: cannot write outputs of {ann.path}: {exc}") from None
-        kinds: dict[str, int] = {}
-        for shape in ann.shapes:
-            kinds[shape.shape_type] = kinds.get(shape.shape_type, 0) + 1
-        return {
-            "width": width,
-            "height": height,
-            "instances": len(rows),
-            "hidden": hidden,
-            "shapes": sorted(kinds.items()),
-        }
+
+        write_outputs(write, targets)
+        return {"instances": len(rows), "hidden": hidden}
 
     def finish(
         self,
         output_dir: Path,
         summaries: Iterable[tuple[str, Mapping[str, Any]]],
         split: Split | None,
-    ) -> list[str]:
-        """Put each image in its final split folder, write ``data.yaml``; return what it wrote."""
+    ) -> Finished:
+        """Put each image in its final split folder, write ``data.yaml``."""
+        from .base import Finished
+        from .coco import hidden_warning
+
+        summaries = list(summaries)
         root = Path(output_dir)
         names = ["train", "val"] + (["test"] if split is not None and split.test else [])
         final: dict[str, str] = {}
@@ -326,9 +347,7 @@ class YoloWriter:
         kept: list[str] = []
         for stem, _ in summaries:
             where = final.get(stem)
-            if where is None:
-                continue
-            if self.split_of.get(stem, "train") == where:
+            if where is None or self.split_of.get(stem, "train") == where:
                 continue
             expected = self.outputs(stem)
             for kind, rel in self._paths(stem, where).items():
@@ -340,4 +359,4 @@ class YoloWriter:
             for folder in (IMAGES_DIR, LABELS_DIR):
                 (root / folder / name).mkdir(parents=True, exist_ok=True)
         atomic_write_text(root / DATA_YAML, data_yaml(root, self.names, names))
-        return [*kept, DATA_YAML]
+        return Finished((*kept, DATA_YAML), hidden_warning(summaries))

@@ -1,4 +1,4 @@
-"""json2voc, the library side: labels, outputs, images, limits, resuming, the output folder."""
+"""pipeline: json2voc on the library side: outputs, images, limits, resuming, the output folder."""
 
 from __future__ import annotations
 
@@ -22,15 +22,10 @@ from labeltools import (
     lblread,
     split_ids,
 )
-from labeltools.convert import (
-    MARKER_NAME,
-    RECORDS_DIR,
-    Settings,
-    convert_file,
-    discover_labels,
-    label_set,
-    parse_labels,
-)
+from labeltools.labels import parse_labels
+
+MARKER_NAME = ".labeltools-json2voc.json"
+RECORDS_DIR = ".labeltools-json2voc"
 
 from .conftest import SAMPLE_DATA
 
@@ -101,53 +96,6 @@ def small(tmp_path: Path) -> Path:
     return src
 
 
-# --------------------------------------------------------------------------- labels
-
-
-def test_labels_file_in_labelme_convention(tmp_path):
-    f = tmp_path / "labels.txt"
-    f.write_text("__ignore__\n_background_\n cat \n\ndog\n")
-    labels = parse_labels(f)
-    assert labels.names == ("_background_", "cat", "dog")
-    assert labels.values() == {"__ignore__": -1, "_background_": 0, "cat": 1, "dog": 2}
-    assert parse_labels(str(f)).names == labels.names
-
-
-def test_labels_file_without_ignore_and_comma_list():
-    assert label_set(["_background_", "cat"], "x").names == ("_background_", "cat")
-    assert parse_labels("cat, dog,,").names == ("_background_", "cat", "dog")
-    assert parse_labels(["dog"]).names == ("_background_", "dog")
-
-
-@pytest.mark.parametrize(
-    ("names", "message"),
-    [
-        (["cat", "cat"], "x: label 'cat' is given twice"),
-        (["_background_", "__ignore__"], "x: __ignore__ must be the first label, found it at position 2"),
-        (["__ignore__", "cat", "_background_"],
-         "x: _background_ (class 0) must come after __ignore__, found it after 'cat'"),
-    ],
-)
-def test_bad_label_lists(names, message):
-    with pytest.raises(LabelNameError) as exc:
-        label_set(names, "x")
-    assert str(exc.value) == message
-
-
-def test_missing_labels_file():
-    with pytest.raises(LabelNameError, match=r"^nope\.txt: no such labels file$"):
-        parse_labels("nope.txt")
-    with pytest.raises(LabelNameError, match=r"^data/classes: no such labels file$"):
-        parse_labels("data/classes")
-    assert parse_labels("person,tv/monitor").names == ("_background_", "person", "tv/monitor")
-
-
-def test_discovered_labels_background_first_then_sorted():
-    labels = discover_labels(["zebra", "__ignore__", "ant", "_background_", "ant"])
-    assert labels.names == ("_background_", "ant", "zebra")
-    assert labels.source == "discovered"
-
-
 # --------------------------------------------------------------------------- outputs
 
 
@@ -192,7 +140,7 @@ def test_every_shape_type_of_sample_data(tmp_path):
         "circle", "line", "linestrip", "mask", "oriented_rectangle", "point", "polygon", "rectangle"
     }
     assert report.written == 5 and not report.failures
-    from labeltools.labelme import read_labelme, shapes_to_label
+    from labeltools import read_labelme, shapes_to_label
 
     values = parse_labels(SAMPLE_DATA / "labels.txt").values()
     for json_path in sorted(SAMPLE_DATA.glob("*.json")):
@@ -431,20 +379,6 @@ def test_rerun_skips_up_to_date_and_redoes_changed(small, tmp_path):
     assert lblread(out / "SegmentationClass" / "b.png")[2, 2] == 1
 
 
-def test_convert_file_makes_missing_folders(small, tmp_path):
-    # Folders are made when the first write finds them missing, not checked per file.
-    settings = Settings(tmp_path / "out", ("_background_", "cat", "dog"))
-    report = convert_file(settings, (str(small / "a.json"), "a", None))
-    assert report.status == "written"
-    assert sorted(report.record["outputs"].values()) == [
-        "JPEGImages/a.jpg", "SegmentationClass/a.png", "SegmentationObject/a.png"
-    ]
-    shutil.rmtree(tmp_path / "out" / "SegmentationObject")
-    again = convert_file(settings, (str(small / "a.json"), "a", None))
-    assert again.record == report.record
-    assert lblread(tmp_path / "out" / "SegmentationObject" / "a.png")[5, 25] == 2
-
-
 def test_record_names_the_resolved_image_and_its_stamp(tmp_path):
     src = tmp_path / "in"
     write_labelme(src, "a", [rect("cat", 2, 2, 10, 10)], image_path="link.jpg")
@@ -530,7 +464,7 @@ def test_bad_options(small, tmp_path):
 
 
 def test_a_backend_replaces_the_local_pool(small, tmp_path):
-    """The seam for a cluster: json2voc maps its per-file function through any Backend."""
+    """The seam for a cluster: json2voc maps both passes (labels, conversion) through any Backend."""
     import pickle
 
     from labeltools.engine import SerialBackend
@@ -541,11 +475,13 @@ def test_a_backend_replaces_the_local_pool(small, tmp_path):
         def imap(self, fn, items):
             for item in items:
                 fn, item = pickle.loads(pickle.dumps((fn, item)))  # as a remote worker gets them
-                seen.append(Path(item[0]).name)
+                # The label pass maps batches (lists) of paths; the conversion one job per file.
+                paths = item if isinstance(item, list) else [item[0]]
+                seen.extend(Path(p).name for p in paths)
                 yield fn(item)
 
     report = json2voc(small, tmp_path / "out", "cat,dog", backend=Recording())
-    assert seen == ["a.json", "b.json", "c.json"]
+    assert seen == ["a.json", "b.json", "c.json"] * 2
     assert report.written == 3
 
 
@@ -560,3 +496,19 @@ def test_keep_going_over_a_file_that_is_not_json(small, tmp_path):
         "Expecting property name enclosed in double quotes"
     )
     assert report.failures[0].error_type == "LabelmeFormatError"
+
+
+def test_label_pass_maps_batches_and_raises_the_first_bad_file(tmp_path):
+    from labeltools.pipeline import LABEL_BATCH
+
+    src = tmp_path / "in"
+    for i in range(LABEL_BATCH + 5):
+        write_labelme(src, f"f{i:03d}", [rect("cat" if i % 2 else "dog", 0, 0, 4, 4)])
+    (src / f"f{LABEL_BATCH + 2:03d}.json").write_text("[]")  # in the second batch
+    with pytest.raises(LabelmeFormatError, match=r"\.json: expected a labelme JSON object, got a JSON array$"):
+        json2voc(src, tmp_path / "out", None, workers=2)
+    assert not (tmp_path / "out").exists()  # nothing written before every label is known
+    report = json2voc(src, tmp_path / "out", None, workers=2, keep_going=True)
+    assert [f.stem for f in report.failures] == [f"f{LABEL_BATCH + 2:03d}"]
+    assert report.labels.names == ("_background_", "cat", "dog")
+    assert report.written == LABEL_BATCH + 4

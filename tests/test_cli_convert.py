@@ -18,7 +18,7 @@ from labeltools import lblread
 from labeltools.cli import app
 
 from .conftest import ROOT, SAMPLE_DATA, run_cli
-from .test_convert import rect, tree_bytes, write_labelme
+from .test_pipeline import rect, tree_bytes, write_labelme
 
 #: labelme's converter and today's Pillow disagree on this many pixels of 2011_000006
 #: (the Foundation issue measured it); every other fixture image must match exactly.

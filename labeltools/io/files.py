@@ -1,4 +1,9 @@
-"""Atomic file writes: an interrupted run never leaves a half-written file that looks valid."""
+"""Files on disk: atomic writes, and the one rule for which files of a folder are label PNGs.
+
+Atomic writes: an interrupted run never leaves a half-written file that looks valid.
+:func:`label_files` is what every command (check, stats, weights, split, eval,
+rgb2index, index2rgb) means by "the label PNGs of a folder".
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,18 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = [
+    "LABEL_SUFFIX",
+    "TMP_PREFIX",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "label_files",
+    "label_stems",
+]
+
+#: The suffix of a label PNG, matched without regard to case (``b.PNG`` is a label).
+LABEL_SUFFIX = ".png"
 
 #: Prefix of temporary files; a crashed run's leftovers are recognisable and safe to delete.
 TMP_PREFIX = ".labeltools-tmp-"
@@ -82,3 +98,32 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 ``text`` to ``path`` atomically (``\\n`` line endings on every OS)."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def label_files(folder: str | os.PathLike[str]) -> tuple[Path, ...]:
+    """The label PNGs of ``folder``, sorted by name: the one rule every command uses.
+
+    A label PNG is a regular file (or a link to one) directly in ``folder`` whose name
+    ends in ``.png`` in any case (``b.PNG`` counts) and does not start with a dot:
+    hidden files (macOS ``._a.png`` forks, a crashed run's ``.labeltools-tmp-*`` files)
+    are not labels. Sub-folders are not searched. When two names differ only in the
+    suffix's case (``a.png`` and ``a.PNG``), only ``a.png`` is listed: one label per id.
+    """
+    base = Path(folder)
+    found: dict[str, str] = {}  # stem -> file name
+    with os.scandir(base) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or name[-len(LABEL_SUFFIX) :].lower() != LABEL_SUFFIX:
+                continue
+            if not entry.is_file():
+                continue
+            stem = name[: -len(LABEL_SUFFIX)]
+            if stem not in found or name.endswith(LABEL_SUFFIX):
+                found[stem] = name
+    return tuple(base / name for name in sorted(found.values()))
+
+
+def label_stems(folder: str | os.PathLike[str]) -> dict[str, Path]:
+    """``{id: path}`` of :func:`label_files` (the id is the name without ``.png``), in name order."""
+    return {p.name[: -len(LABEL_SUFFIX)]: p for p in label_files(folder)}

@@ -1,7 +1,9 @@
-"""The zlib fast path for label PNGs gives exactly what lblread gives, or defers to it."""
+"""Label PNGs: lblsave / lblread, and the zlib fast path that gives exactly what Pillow gives."""
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 import zlib
 
@@ -9,9 +11,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from labeltools import lblread, lblsave
-from labeltools._pngfast import _decode_plain, read_label
-from labeltools.errors import ImageReadError, LabelImageError
+from labeltools import (
+    ImageReadError,
+    LabelImageError,
+    LabelValueError,
+    is_voc_palette,
+    label_colormap,
+    lblread,
+    lblsave,
+)
+from labeltools.io.labelpng import _decode_plain, read_label
 
 
 def labels(shape=(37, 53), seed=0) -> np.ndarray:
@@ -116,7 +125,7 @@ def test_header_larger_than_its_pixel_stream_is_left_to_pillow():
 
 
 def _lblsave_fast_bytes(tmp_path, lbl) -> bytes:
-    from labeltools.pngio import FAST_LABEL_PNG
+    from labeltools.io.labelpng import FAST_LABEL_PNG
 
     return lblsave(tmp_path / "pillow.png", lbl, **FAST_LABEL_PNG).read_bytes()
 
@@ -132,8 +141,7 @@ def _lblsave_fast_bytes(tmp_path, lbl) -> bytes:
     ids=["labels", "one-pixel", "several-idat"],
 )
 def test_encode_label_decodes_like_lblsave(tmp_path, lbl):
-    from labeltools._pngfast import encode_label
-    from labeltools.pngio import is_voc_palette
+    from labeltools.io.labelpng import encode_label
 
     data = encode_label(lbl)
     path = tmp_path / "ours.png"
@@ -152,7 +160,7 @@ def test_encode_label_decodes_like_lblsave(tmp_path, lbl):
     reason="Pillow and Python link different zlib builds: same pixels, other bytes",
 )
 def test_encode_label_bytes_equal_lblsave_fast(tmp_path):
-    from labeltools._pngfast import encode_label
+    from labeltools.io.labelpng import encode_label
 
     for lbl in (labels(), np.random.default_rng(2).integers(0, 256, (400, 500)).astype(np.uint8)):
         assert encode_label(lbl) == _lblsave_fast_bytes(tmp_path, lbl)
@@ -167,14 +175,14 @@ def test_encode_label_bytes_equal_lblsave_fast(tmp_path):
     ],
 )
 def test_encode_label_rejects(bad, message):
-    from labeltools._pngfast import encode_label
+    from labeltools.io.labelpng import encode_label
 
     with pytest.raises(ValueError, match=r"encode_label: expected a non-empty 2-D uint8 array, " + message):
         encode_label(bad)
 
 
 def test_write_label_appends_png_and_leaves_no_temporary(tmp_path):
-    from labeltools._pngfast import write_label
+    from labeltools.io.labelpng import write_label
 
     lbl = labels()
     assert write_label(tmp_path / "a", lbl) == tmp_path / "a.png"
@@ -197,7 +205,7 @@ def test_write_label_appends_png_and_leaves_no_temporary(tmp_path):
     ids=["runs", "noise", "one", "constant", "empty"],
 )
 def test_value_counts_equals_bincount(values):
-    from labeltools._pngfast import value_counts
+    from labeltools.io.labelpng import value_counts
 
     counts = value_counts(values)
     assert counts.dtype == np.int64 and counts.shape == (256,)
@@ -205,14 +213,14 @@ def test_value_counts_equals_bincount(values):
 
 
 def test_value_counts_rejects_other_arrays():
-    from labeltools._pngfast import value_counts
+    from labeltools.io.labelpng import value_counts
 
     with pytest.raises(ValueError, match=r"value_counts: expected a 1-D uint8 array, got int64 \(3,\)"):
         value_counts(np.arange(3))
 
 
 def test_read_label_counts_on_plain_and_other_pngs(tmp_path):
-    from labeltools._pngfast import read_label_counts
+    from labeltools.io.labelpng import read_label_counts
 
     lbl = labels()
     path = lblsave(tmp_path / "a.png", lbl)
@@ -225,7 +233,7 @@ def test_read_label_counts_on_plain_and_other_pngs(tmp_path):
 
 
 def test_fast_path_respects_pillows_pixel_limit(tmp_path, monkeypatch):
-    from labeltools._pngfast import read_label_counts
+    from labeltools.io.labelpng import read_label_counts
 
     path = lblsave(tmp_path / "a.png", labels())
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 37 * 53 - 1)
@@ -236,7 +244,7 @@ def test_fast_path_respects_pillows_pixel_limit(tmp_path, monkeypatch):
 
 
 def test_pillow_default_limit_is_pillows():
-    from labeltools._pngfast import _PIL_DEFAULT_MAX_PIXELS
+    from labeltools.io.labelpng import _PIL_DEFAULT_MAX_PIXELS
 
     assert _PIL_DEFAULT_MAX_PIXELS == Image.MAX_IMAGE_PIXELS
 
@@ -255,3 +263,187 @@ def test_counting_plain_labels_does_not_import_pillow(tmp_path):
     )
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-W", "error", "-c", code], check=True, cwd=root)
+
+
+# ----------------------------------------------------------------- lblsave / lblread
+
+
+def test_lblsave_writes_p_mode_with_voc_palette(tmp_path):
+    lbl = np.array([[0, 1, 15], [20, 254, 255]], dtype=np.uint8)
+    out = lblsave(tmp_path / "a.png", lbl)
+    assert out == tmp_path / "a.png"
+    with Image.open(out) as img:
+        assert img.mode == "P"
+        assert img.getpalette("RGB") == label_colormap(256).ravel().tolist()
+        assert np.array(img).tolist() == lbl.tolist()
+        assert is_voc_palette(img)
+
+
+def test_lblsave_palette_bytes_in_file(tmp_path):
+    out = lblsave(tmp_path / "a.png", np.zeros((2, 2), np.uint8))
+    data = out.read_bytes()
+    i = data.index(b"PLTE")
+    length = int.from_bytes(data[i - 4 : i], "big")
+    assert length == 768
+    assert data[i + 4 : i + 4 + 9] == bytes([0, 0, 0, 128, 0, 0, 0, 128, 0])
+    assert data[i + 4 + 765 : i + 4 + 768] == bytes([224, 224, 192])
+
+
+def test_lblsave_int32_minus_one_is_255(tmp_path):
+    lbl = np.array([[-1, 0], [3, 254]], dtype=np.int32)
+    out = lblsave(tmp_path / "a.png", lbl)
+    assert lblread(out).tolist() == [[255, 0], [3, 254]]
+
+
+def test_lblsave_appends_png(tmp_path):
+    out = lblsave(tmp_path / "label", np.zeros((1, 1), np.uint8))
+    assert out.name == "label.png"
+    assert out.is_file()
+
+
+def test_lblsave_round_trip_all_values(tmp_path):
+    lbl = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    np.testing.assert_array_equal(lblread(lblsave(tmp_path / "a.png", lbl)), lbl)
+
+
+def test_lblsave_file_mode_follows_umask(tmp_path):
+    out = lblsave(tmp_path / "a.png", np.zeros((1, 1), np.uint8))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+
+
+@pytest.mark.parametrize(
+    ("lbl", "message"),
+    [
+        (np.array([[0, 255]], np.int32), r"int32 label values must be in \[-1, 254\] .* got min 0, max 255"),
+        (np.array([[-2, 3]], np.int64), r"got min -2, max 3; save it as \.npy instead"),
+        (np.array([[0, 300]], np.uint16), r"uint16 label values .* got min 0, max 300"),
+        (np.zeros((2, 2), np.float32), r"must hold integers, got dtype float32 \(min 0.0, max 0.0\)"),
+        (np.zeros((2, 2, 3), np.uint8), r"must be 2-D \(height, width\), got shape \(2, 2, 3\)"),
+        (np.zeros((0, 3), np.uint8), r"must not be empty"),
+    ],
+)
+def test_lblsave_refuses_without_writing(tmp_path, lbl, message):
+    with pytest.raises(LabelValueError, match=message) as info:
+        lblsave(tmp_path / "bad.png", lbl)
+    assert str(info.value).startswith(f"{tmp_path / 'bad.png'}: ")
+    assert os.listdir(tmp_path) == []
+
+
+def test_lblsave_error_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError):
+        lblsave(tmp_path / "bad.png", np.array([[1000]]))
+
+
+def test_lblsave_interrupted_write_keeps_old_file(tmp_path, monkeypatch):
+    out = lblsave(tmp_path / "a.png", np.ones((2, 2), np.uint8))
+    before = out.read_bytes()
+
+    def boom(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Image.Image, "save", boom)
+    with pytest.raises(KeyboardInterrupt):
+        lblsave(out, np.zeros((2, 2), np.uint8))
+    assert out.read_bytes() == before
+    assert os.listdir(tmp_path) == ["a.png"]
+
+
+def test_lblsave_no_deprecation_warnings(tmp_path, recwarn):
+    lblsave(tmp_path / "a.png", np.zeros((3, 3), np.int32))
+    assert len(recwarn) == 0
+
+
+def test_lblread_l_mode(tmp_path):
+    Image.fromarray(np.array([[0, 7]], np.uint8)).save(tmp_path / "l.png")
+    out = lblread(tmp_path / "l.png")
+    assert out.dtype == np.uint8
+    assert out.tolist() == [[0, 7]]
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_lblread_rgb_points_to_rgb2index(tmp_path, mode):
+    Image.new(mode, (2, 2)).save(tmp_path / "c.png")
+    with pytest.raises(LabelImageError) as info:
+        lblread(tmp_path / "c.png")
+    assert str(info.value) == (
+        f"{tmp_path / 'c.png'}: expected class indices (a P or L PNG), found {mode} colours; "
+        "convert colour masks with `labeltools rgb2index`"
+    )
+
+
+def test_lblread_16_bit(tmp_path):
+    Image.fromarray(np.array([[0, 1000]], np.uint16)).save(tmp_path / "d.png")
+    with pytest.raises(LabelImageError, match=r"expected an 8-bit P or L label PNG, found mode I;16"):
+        lblread(tmp_path / "d.png")
+
+
+def test_lblread_missing_and_garbage(tmp_path):
+    with pytest.raises(ImageReadError, match=r"nope\.png: no such file$"):
+        lblread(tmp_path / "nope.png")
+    (tmp_path / "x.png").write_bytes(b"not a png")
+    with pytest.raises(ImageReadError, match=r"x\.png: not a readable image file$"):
+        lblread(tmp_path / "x.png")
+
+
+def test_lblread_truncated(tmp_path):
+    out = lblsave(tmp_path / "a.png", np.random.default_rng(0).integers(0, 21, (64, 64), dtype=np.uint8))
+    data = out.read_bytes()
+    out.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match=r"a\.png: cannot decode image: "):
+        lblread(out)
+
+
+def test_lblread_cut_inside_header(tmp_path):
+    out = lblsave(tmp_path / "a.png", np.zeros((8, 8), np.uint8))
+    out.write_bytes(out.read_bytes()[:20])
+    with pytest.raises(ImageReadError, match=r"a\.png: cannot read image header: Truncated File Read$"):
+        lblread(out)
+
+
+# ----------------------------------------------------------------- the one pair
+
+
+def test_lblread_is_read_label_and_writable(tmp_path):
+    path = lblsave(tmp_path / "a.png", labels())
+    fast = read_label(path)
+    assert not fast.flags.writeable  # the fast path's view of the inflated rows
+    ours = lblread(path)
+    assert ours.flags.writeable and ours.flags.c_contiguous and ours.dtype == np.uint8
+    assert np.array_equal(ours, fast)
+
+
+def test_write_label_takes_what_lblsave_takes(tmp_path):
+    from labeltools.io.labelpng import write_label
+
+    lbl = np.array([[-1, 0], [3, 254]], dtype=np.int32)
+    path = write_label(tmp_path / "a.png", lbl)
+    assert lblread(path).tolist() == [[255, 0], [3, 254]]
+    with pytest.raises(LabelValueError, match=r"b\.png: int32 label values must be in \[-1, 254\]"):
+        write_label(tmp_path / "b.png", np.array([[300]], np.int32))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+def test_lblsave_fast_settings_are_write_label(tmp_path):
+    from labeltools.io.labelpng import FAST_LABEL_PNG, encode_label
+
+    lbl = labels()
+    path = lblsave(tmp_path / "a.png", lbl, **FAST_LABEL_PNG)
+    assert path.read_bytes() == encode_label(lbl)
+
+
+@pytest.mark.skipif(
+    Image.core.zlib_version != zlib.ZLIB_RUNTIME_VERSION,
+    reason="Pillow and Python link different zlib builds: same pixels, other bytes",
+)
+def test_encode_label_bytes_equal_pillow_on_wide_labels(tmp_path):
+    # Wider than 16384 pixels, Pillow's encoder buffer (and so its IDAT chunk) is 4 bytes
+    # per pixel of a row, not 64 KiB.
+    from labeltools.io.labelpng import encode_label
+
+    lbl = np.random.default_rng(5).integers(0, 256, (6, 20000)).astype(np.uint8)
+    img = Image.fromarray(lbl)
+    img.putpalette(label_colormap(256).tobytes())
+    img.save(tmp_path / "pillow.png", format="PNG", compress_type=zlib.Z_RLE)
+    assert encode_label(lbl) == (tmp_path / "pillow.png").read_bytes()

@@ -1,4 +1,4 @@
-"""`labeltools eval`: the table, --json / --csv / --plot, and failures with exact messages."""
+"""`labeltools eval`: the table, --json-file / --csv / --plot, and failures with exact messages."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_eval_list_json_csv_plot(tmp_path):
             str(listing),
             "--classes",
             str(names),
-            "--json",
+            "--json-file",
             str(out / "r.json"),
             "--csv",
             str(out / "cm.csv"),
@@ -108,23 +108,11 @@ def test_eval_list_json_csv_plot(tmp_path):
     assert not [p.name for p in out.iterdir() if p.name.startswith(".labeltools-tmp-")]
 
 
-def test_confusion_matrix_image_shades_rows():
-    img = confusion_matrix_image(
-        np.array([[5, 0, 0], [0, 5, 0], [0, 0, 0]]), ["a", "b", "c"], cell=30
-    )
-    colours = np.asarray(img).reshape(-1, 3)
-    dark = np.all(colours == (8, 48, 107), axis=1).sum()  # 100 % of a row: the darkest blue
-    grey = np.all(colours == (225, 225, 225), axis=1).sum()  # class c has no ground truth
-    # Cells are 31 x 31 pixels with their outline; the diagonal ones hold a "100" label.
-    assert 2 * 20 * 20 < dark < 2 * 31 * 31
-    assert 3 * 20 * 20 < grey < 3 * 31 * 31
-
-
 def test_eval_missing_predictions_exit_1(tmp_path):
     gt, pred, _ = make_pairs(tmp_path)
     (pred / "img1.png").unlink()
     result = run_cli(
-        "eval", str(gt), str(pred), "--num-classes", "3", "--json", str(tmp_path / "r.json")
+        "eval", str(gt), str(pred), "--num-classes", "3", "--json-file", str(tmp_path / "r.json")
     )
     assert result.returncode == 1
     assert result.stderr == f"Error: {pred}: no prediction for 1 of 3 ids: img1\n"
@@ -161,3 +149,12 @@ def test_eval_bad_absent_is_usage_error(tmp_path):
         app, ["eval", str(gt), str(pred), "--num-classes", "3", "--absent", "skip"]
     )
     assert result.exit_code == 2
+
+
+def test_eval_old_json_spelling_writes_the_file(tmp_path):
+    gt, pred, _ = make_pairs(tmp_path)
+    new = runner.invoke(app, ["eval", str(gt), str(pred), "--num-classes", "3", "--json-file", str(tmp_path / "new.json")])
+    old = runner.invoke(app, ["eval", str(gt), str(pred), "--num-classes", "3", "--json", str(tmp_path / "old.json")])
+    assert new.exit_code == old.exit_code == 0, old.output
+    assert (tmp_path / "old.json").read_bytes() == (tmp_path / "new.json").read_bytes()
+    assert old.stdout.replace("old.json", "new.json") == new.stdout
