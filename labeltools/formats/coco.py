@@ -163,8 +163,25 @@ def coco_documents(
         for ann in summary["annotations"]:
             ann_id += 1
             if doc is not None:
-                doc["annotations"].append({"id": ann_id, "image_id": image_id, **ann})
+                doc["annotations"].append(_annotation(ann_id, image_id, ann))
     return docs
+
+
+def _annotation(ann_id: int, image_id: int, ann: Mapping[str, Any]) -> dict[str, Any]:
+    """One annotation with its ids, keys in COCO's order whatever order ``ann`` has (the
+    resume records store summaries with sorted keys)."""
+    seg = ann["segmentation"]
+    if isinstance(seg, Mapping):
+        seg = {"size": seg["size"], "counts": seg["counts"]}
+    return {
+        "id": ann_id,
+        "image_id": image_id,
+        "category_id": ann["category_id"],
+        "segmentation": seg,
+        "area": ann["area"],
+        "bbox": ann["bbox"],
+        "iscrowd": ann["iscrowd"],
+    }
 
 
 def _dump(doc: Mapping[str, Any]) -> str:
