@@ -5,9 +5,7 @@ rectangles and circles, some grouped), 2000 of them (``--quick``: 24). Every var
 whole process (start-up included) writing into a fresh folder, timed side by side in
 this one invocation:
 
-* labeltools json2coco / json2yolo with one worker per core. Until those commands
-  exist (issue 12, phase 2), a driver runs the same writers (formats.coco / formats.yolo)
-  over labeltools.engine.run the way the shared pipeline will, and the line says so.
+* labeltools json2coco / json2yolo with one worker per core (``--workers <cores>``).
 * labelme's recipe, examples/instance_segmentation/labelme2coco.py (``--noviz``),
   written out below without importing labelme: LabelFile's image loading (decode, EXIF
   transpose, re-encode, decode again), a JPEG re-encode at quality 75, a full-size mask
@@ -127,63 +125,6 @@ RECIPE = textwrap.dedent(
     '''
 )
 
-#: Stand-in for ``labeltools json2coco|json2yolo`` until the commands land: the writers
-#: over labeltools.engine.run (all cores), then finish, as the shared pipeline runs them.
-DRIVER = textwrap.dedent(
-    r'''
-    import functools, os, sys
-    from dataclasses import dataclass
-    from pathlib import Path
-    from typing import Any
-    from labeltools.convert import parse_labels
-    from labeltools.engine import run
-    from labeltools.labelme import image_header, image_source, read_labelme
-    from labeltools.splits import split_ids
-
-    @dataclass(frozen=True)
-    class Item:
-        stem: str
-        annotation: Any
-        image: Any
-        source: Any
-        values: Any
-        names: Any
-
-    def one(writer, labels, out, path):
-        ann = read_labelme(path)
-        src = image_source(ann)
-        with open(src, "rb") as f:
-            info = image_header(ann, src, f)
-            item = Item(Path(path).stem, ann, info, f, labels.values(), labels.names)
-            targets = {k: os.path.join(out, v) for k, v in writer.outputs(item.stem).items()}
-            return item.stem, writer.write_item(item, targets)
-
-    if __name__ == "__main__":
-        kind, input_dir, out, labels_file = sys.argv[1:5]
-        labels = parse_labels(labels_file)
-        paths = sorted(str(p) for p in Path(input_dir).glob("*.json"))
-        split = split_ids([Path(p).stem for p in paths], val=0.2, seed=0)
-        if kind == "coco":
-            from labeltools.formats.coco import CocoWriter
-            writer = CocoWriter(labels.names)
-        else:
-            from labeltools.formats.yolo import YoloWriter
-            where = {s: "val" for s in split.val}
-            writer = YoloWriter(labels.names, {s: where.get(s, "train") for s in split.train + split.val})
-        summaries = list(run(functools.partial(one, writer, labels, out), paths, workers=None))
-        writer.finish(Path(out), summaries, split)
-    '''
-)
-
-
-def _has_command(name: str) -> bool:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    done = subprocess.run([sys.executable, "-m", "labeltools", name, "--help"], env=env,
-                          capture_output=True)
-    return done.returncode == 0
-
-
 def _reference_python(module: str) -> str | None:
     for python in (os.environ.get("LABELTOOLS_BENCH_PYTHON"), sys.executable):
         if python and subprocess.run([python, "-c", f"import {module}"],
@@ -205,19 +146,13 @@ def run(workdir: Path, quick: bool) -> list[str]:
     corpus = make_corpus(workdir / "corpus", n)
     labels = str(corpus / "labels.txt")
     cores = len(os.sched_getaffinity(0))
-    driver = workdir / "_driver.py"
-    driver.write_text(DRIVER)
     lines = [f"corpus: {n} labelme files, ~500x375 JPEGs, 2-8 shapes each; {cores} cores; "
              f"one whole-process run each"]
 
     def ours(kind: str) -> tuple[float, str]:
-        out = str(workdir / f"ours-{kind}")
-        if _has_command(f"json2{kind}"):
-            t, _ = _measured(sys.executable, "-m", "labeltools", f"json2{kind}", str(corpus), out,
-                             "--labels", labels, "--workers", str(cores))
-            return t, f"labeltools json2{kind} --workers {cores}"
-        t, _ = _measured(sys.executable, str(driver), kind, str(corpus), out, labels)
-        return t, f"labeltools {kind} writers over engine.run ({cores} workers; no CLI yet)"
+        t, _ = _measured(sys.executable, "-m", "labeltools", f"json2{kind}", str(corpus),
+                         str(workdir / f"ours-{kind}"), "--labels", labels, "--workers", str(cores))
+        return t, f"labeltools json2{kind} --workers {cores}"
 
     def line(what: str, t: float, base: float | None = None, note: str = "") -> str:
         ratio = f"  -> labeltools {t / base:.1f}x faster" if base else ""

@@ -197,3 +197,13 @@ def test_hidden_objects_are_a_warning(tmp_path):
     assert report.warnings[-1] == (
         "1 object(s) have no visible pixel (later shapes cover them) and no annotation: a (1)"
     )
+
+
+def test_a_missing_dependency_names_the_package(monkeypatch):
+    from labeltools.errors import LabeltoolsError
+    from labeltools.exports import require
+
+    monkeypatch.setitem(sys.modules, "cv2", None)  # None in sys.modules: the import fails
+    with pytest.raises(LabeltoolsError, match=r"^json2yolo needs opencv-python-headless: pip "
+                                              r"install 'labeltools\[export\]'"):
+        require("json2yolo")
