@@ -27,7 +27,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-from _timing import ROOT
 from bench_json2voc import _measured, make_corpus
 
 #: labelme's examples/instance_segmentation/labelme2coco.py with LabelFile's loading and

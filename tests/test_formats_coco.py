@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from labeltools import json2voc
-from labeltools.labels import parse_labels
 from labeltools.formats.coco import CocoWriter, coco_categories, coco_documents, rle_encode
 from labeltools.formats.instances import object_instances
 from labeltools.io.labelpng import lblread
+from labeltools.labels import parse_labels
 
 from ._exports import bench_corpus, iou, items, write_dataset
 from .conftest import SAMPLE_DATA

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labeltools.labels import parse_labels
 from labeltools.formats.instances import object_instances
 from labeltools.formats.yolo import (
     YoloWriter,
@@ -19,6 +18,7 @@ from labeltools.formats.yolo import (
     mask_contours,
     yolo_row,
 )
+from labeltools.labels import parse_labels
 from labeltools.splits import Split, split_ids
 
 from ._exports import bench_corpus, iou, items, write_dataset
