@@ -104,6 +104,17 @@ def test_layout_and_data_yaml(tmp_path):
     )
 
 
+def test_the_exif_photo_is_written_upright_and_its_rows_normalised_upright(tmp_path):
+    from PIL import Image
+
+    write_dataset(YoloWriter(), SAMPLE_DATA, tmp_path, LABELS)
+    with Image.open(tmp_path / "images/val/portrait_004.jpg") as img:
+        assert img.size == (360, 480)  # stored 480 x 360 with EXIF orientation 6
+        assert img.getexif().get(0x0112, 1) == 1
+    single, multi, n = rows_iou(SAMPLE_DATA, tmp_path, LABELS)  # filled at 360 x 480
+    assert min(single, multi) >= MIN_IOU
+
+
 def test_finish_moves_an_image_whose_split_changed(tmp_path):
     # Predicted: everything in train; the final split puts portrait_004 in val.
     write_dataset(YoloWriter(), SAMPLE_DATA, tmp_path, LABELS)
