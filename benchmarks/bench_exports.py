@@ -27,7 +27,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from bench_json2voc import _measured, make_corpus
+from _timing import ROOT
+from bench_json2voc import make_corpus
 
 #: labelme's examples/instance_segmentation/labelme2coco.py with LabelFile's loading and
 #: utils.shape_to_mask, reimplemented (labelme is a Qt application; the benchmark does
@@ -124,6 +125,34 @@ RECIPE = textwrap.dedent(
     '''
 )
 
+#: Runs a command; prints its wall time and the CPU time of its whole process tree
+#: (Linux folds waited-for grandchildren, the worker processes, into RUSAGE_CHILDREN).
+_MEASURE = textwrap.dedent(
+    """
+    import resource, subprocess, sys, time
+    t = time.perf_counter()
+    subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dt = time.perf_counter() - t
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(dt, ru.ru_utime + ru.ru_stime)
+    """
+)
+
+
+def _measured(*cmd: str) -> tuple[float, float]:
+    """Run ``cmd`` as a whole process; return (wall seconds, CPU seconds of the process tree).
+
+    On a shared machine the wall time of a parallel run depends on what else runs; the
+    CPU time is the work itself, and a ratio of CPU times is the steadier figure.
+    """
+    os.sync()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, env=env,
+                         capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
 def _reference_python(module: str) -> str | None:
     for python in (os.environ.get("LABELTOOLS_BENCH_PYTHON"), sys.executable):
         if python and subprocess.run([python, "-c", f"import {module}"],
@@ -148,19 +177,21 @@ def run(workdir: Path, quick: bool) -> list[str]:
     lines = [f"corpus: {n} labelme files, ~500x375 JPEGs, 2-8 shapes each; {cores} cores; "
              f"one whole-process run each"]
 
-    def ours(kind: str) -> tuple[float, str]:
-        t, _ = _measured(sys.executable, "-m", "labeltools", f"json2{kind}", str(corpus),
-                         str(workdir / f"ours-{kind}"), "--labels", labels, "--workers", str(cores))
+    def ours(kind: str) -> tuple[tuple[float, float], str]:
+        t = _measured(sys.executable, "-m", "labeltools", f"json2{kind}", str(corpus),
+                      str(workdir / f"ours-{kind}"), "--labels", labels, "--workers", str(cores))
         return t, f"labeltools json2{kind} --workers {cores}"
 
-    def line(what: str, t: float, base: float | None = None, note: str = "") -> str:
-        ratio = f"  -> labeltools {t / base:.1f}x faster" if base else ""
-        return f"{what:58s} {t:7.2f} s {t * 1000 / n:6.1f} ms/image{ratio}{note}"
+    def line(what: str, t: tuple[float, float], base: tuple[float, float] | None = None) -> str:
+        (wall, cpu) = t
+        ratio = ""
+        if base:
+            ratio = f"  -> labeltools {wall / base[0]:.1f}x faster (CPU time: {cpu / base[1]:.1f}x)"
+        return f"{what:46s} {wall:7.2f} s {wall * 1000 / n:6.1f} ms/image, CPU {cpu:6.2f} s{ratio}"
 
-    coco_s, coco_what = ours("coco")
-    recipe_s, _ = _measured(sys.executable, "-c", RECIPE, str(corpus), str(workdir / "recipe"), labels)
-    lines += [line(coco_what, coco_s), line("labelme's labelme2coco.py recipe (1 process)", recipe_s,
-                                            coco_s)]
+    coco, coco_what = ours("coco")
+    recipe = _measured(sys.executable, "-c", RECIPE, str(corpus), str(workdir / "recipe"), labels)
+    lines += [line(coco_what, coco), line("labelme's labelme2coco.py recipe (1 process)", recipe, coco)]
     python = _reference_python("labelme2coco")
     if python is None:
         lines.append("labelme2coco package: skipped, not importable (pip install labelme2coco, or "
@@ -168,18 +199,18 @@ def run(workdir: Path, quick: bool) -> list[str]:
     else:
         code = ("import logging, sys; logging.disable(logging.INFO); from labelme2coco import convert; "
                 "convert(sys.argv[1], sys.argv[2], train_split_rate=0.8)")
-        pkg_s, _ = _measured(python, "-c", code, str(corpus), str(workdir / "l2c"))
-        lines.append(line("labelme2coco package (JSON only, no images)", pkg_s, coco_s))
+        pkg = _measured(python, "-c", code, str(corpus), str(workdir / "l2c"))
+        lines.append(line("labelme2coco package (JSON only, no images)", pkg, coco))
 
-    yolo_s, yolo_what = ours("yolo")
-    lines.append(line(yolo_what, yolo_s))
+    yolo, yolo_what = ours("yolo")
+    lines.append(line(yolo_what, yolo))
     binary = _labelme2yolo()
     if binary is None:
         lines.append("labelme2yolo package: skipped, no labelme2yolo binary (pip install "
                      "labelme2yolo, or point LABELTOOLS_BENCH_PYTHON at its environment)")
     else:
         names = ",".join(Path(labels).read_text().split()[2:])
-        y_s, _ = _measured(binary, "--json_dir", str(corpus), "--output_dir",
-                           str(workdir / "l2y"), "--output_format", "polygon", names)
-        lines.append(line("labelme2yolo package (Rust)", y_s, yolo_s))
+        ref = _measured(binary, "--json_dir", str(corpus), "--output_dir", str(workdir / "l2y"),
+                        "--output_format", "polygon", names)
+        lines.append(line("labelme2yolo package (Rust)", ref, yolo))
     return lines
