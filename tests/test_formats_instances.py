@@ -85,3 +85,12 @@ def test_shape_polygon():
 
 def test_drawn_pixels_is_the_union():
     assert drawn_pixels([rect("cat", 0, 0, 4, 4), rect("cat", 2, 2, 6, 6)], 10, 10) == 25 + 25 - 9
+
+
+def test_a_wide_line_that_only_nears_a_polygon_still_counts_as_hiding_it():
+    # The line's points stay 3 px away from the rectangle, its 10 px width does not.
+    shapes = [rect("cat", 0, 0, 9, 9), Shape("dog", "line", ((12, 0), (12, 9)))]
+    cat = object_instances(shapes, VALUES, 20, 20)[0][0]
+    assert not cat.exact and cat.area < 100
+    far = [rect("cat", 0, 0, 9, 9), Shape("dog", "line", ((30, 0), (30, 9)))]
+    assert object_instances(far, VALUES, 20, 40)[0][0].exact

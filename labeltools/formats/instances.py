@@ -21,13 +21,21 @@ to the pixels (COCO's RLE, YOLO's mask contour) for every other one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
-from ..raster import MAX_INDEX_INSTANCES, count_instances, index_canvas, shapes_to_label
+from ..raster import (
+    LINE_WIDTH,
+    MAX_INDEX_INSTANCES,
+    POINT_SIZE,
+    count_instances,
+    index_canvas,
+    shapes_to_label,
+)
 from .labelme import Shape
 
 __all__ = [
@@ -40,6 +48,9 @@ __all__ = [
 
 #: Shape types whose points are the vertices of the polygon the rasteriser fills.
 POLYGONAL_TYPES = frozenset({"polygon", "rectangle", "oriented_rectangle"})
+#: Pixels the rasteriser may paint beyond a shape's points (wide lines, point discs), plus
+#: a margin for Pillow's outline and rounding.
+_EXTENT_PAD = {"line": LINE_WIDTH / 2 + 2, "linestrip": LINE_WIDTH / 2 + 2, "point": POINT_SIZE + 2}
 #: Highest class value an 8-bit canvas holds (255 stands for void, -1).
 _MAX_INDEX_VALUE = 254
 
@@ -134,6 +145,36 @@ class _InstanceMap:
         return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0]) + 1, int(rows[-1] - rows[0]) + 1
 
 
+def _extent(shape: Shape) -> tuple[float, float, float, float]:
+    """A box that holds every pixel the rasteriser may paint for ``shape`` (generous)."""
+    if shape.shape_type == "mask":
+        return (-math.inf, -math.inf, math.inf, math.inf)  # its patch size is not in its points
+    xs = [x for x, _ in shape.points]
+    ys = [y for _, y in shape.points]
+    if shape.shape_type == "circle":
+        (cx, cy), (px, py) = shape.points
+        r = math.hypot(cx - px, cy - py)
+        xs, ys = [cx - r, cx + r], [cy - r, cy + r]
+    pad = _EXTENT_PAD.get(shape.shape_type, 2.0)
+    return (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
+
+
+def _may_overlap(
+    shapes: Sequence[Shape], idx: Sequence[int], extents: Sequence[tuple[float, ...]]
+) -> bool:
+    """Whether a shape drawn after one of ``idx`` (and not in it) may touch its pixels."""
+    mine = set(idx)
+    for i in idx:
+        ax0, ay0, ax1, ay1 = extents[i]
+        for j in range(i + 1, len(shapes)):
+            if j in mine:
+                continue
+            bx0, by0, bx1, by1 = extents[j]
+            if bx0 <= ax1 and ax0 <= bx1 and by0 <= ay1 and ay0 <= by1:
+                return True
+    return False
+
+
 def object_instances(
     shapes: Sequence[Shape],
     values: Mapping[str, int],
@@ -154,6 +195,7 @@ def object_instances(
     members: dict[tuple[object, ...], list[int]] = {}
     for i, s in enumerate(shapes):
         members.setdefault((i,) if s.group_id is None else (s.label, s.group_id), []).append(i)
+    extents = [_extent(s) for s in shapes]
     out: list[Instance] = []
     hidden = 0
     for ins_id, idx in enumerate(members.values(), start=1):
@@ -169,9 +211,11 @@ def object_instances(
         crop = canvas.ids[y0 : y0 + h, x0 : x0 + w] == ins_id
         crop.flags.writeable = False
         own = [shapes[i] for i in idx]
-        # Nothing hidden iff the instance alone covers no more than it shows.
         exact = all(s.shape_type in POLYGONAL_TYPES for s in own) and (
-            drawn_pixels(own, height, width) == area
+            # Nothing can hide it when no later shape of another instance comes near it;
+            # else nothing hides it iff the instance alone covers no more than it shows.
+            not _may_overlap(shapes, idx, extents)
+            or drawn_pixels(own, height, width) == area
         )
         out.append(
             Instance(
