@@ -12,7 +12,11 @@ Timed in this one process (best of 5 wall-clock runs each):
 - eval's own decoder alone (``labeltools.io.labelpng.read_label``: zlib on unfiltered 8-bit PNGs);
 - ``labeltools.evaluate`` in-process with 1 worker and with every core;
 - whole processes (interpreter start-up and imports included): ``python -m labeltools eval``
-  against the reference loop run as a script (this file with ``--reference``).
+  against the reference loop run as a script (this file with ``--reference``);
+- scaling: ``labeltools eval --workers 1`` against ``--workers 2`` as whole processes on
+  2000 pairs (200 with --quick), runs interleaved, best of 3: the throughput ratio
+  (target >= 1.7x), and the parent's CPU time with 2 workers (``--workers 2`` runs in
+  this process too: what the parent spends while the workers score).
 """
 
 from __future__ import annotations
@@ -201,6 +205,8 @@ def run(workdir: Path, quick: bool) -> list[str]:
     t_cli_one = min(cli(1) for _ in range(REPEAT))
     t_cli_all = min(cli(cores) for _ in range(REPEAT))
 
+    scaling = _scaling(workdir, 200 if quick else 2000)
+
     ours = evaluate(dataset, pred_dir, workers=cores).confusion.counts
     same = np.array_equal(ours, reference(gt_dir, pred_dir, ids).confusion_matrix)
     ms = 1000 / n
@@ -228,6 +234,38 @@ def run(workdir: Path, quick: bool) -> list[str]:
         f"{t_all * cores / t_floor:.2f}x with {cores} (target <= 1.2x); "
         f"{t_one / t_zlib:.2f}x its own decoder alone",
         f"confusion matrix identical to the reference's: {same}",
+        *scaling,
+    ]
+
+
+SCALING_REPEAT = 3
+
+
+def _scaling(workdir: Path, n: int) -> list[str]:
+    """Whole-process ``eval --workers 1`` vs ``--workers 2`` on ``n`` pairs, interleaved."""
+    import os
+
+    dataset, pred_dir, _ = make_corpus(workdir / f"scaling-{n}", n, seed=1)
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(SCALING_REPEAT):
+        for workers in (1, 2):
+            out = workdir / f"scaling-run-{time.monotonic_ns()}.json"
+            args = ["eval", str(dataset), str(pred_dir), "--workers", str(workers)]
+            times[workers].append(run_cli(*args, "--json", str(out)))
+    one, two = min(times[1]), min(times[2])
+    # The parent's own CPU while 2 workers score: what it takes from them on 2 cores.
+    cpu = time.process_time()
+    wall = time.perf_counter()
+    evaluate(dataset, pred_dir, workers=2)
+    parent_cpu, in_wall = time.process_time() - cpu, time.perf_counter() - wall
+    children = os.times()
+    return [
+        f"scaling, {n} pairs, whole processes, best of {SCALING_REPEAT} interleaved:",
+        f"  labeltools eval --workers 1  {one:6.2f} s  {one * 1000 / n:5.2f} ms/pair",
+        f"  labeltools eval --workers 2  {two:6.2f} s  {two * 1000 / n:5.2f} ms/pair",
+        f"  eval 2 workers vs 1: {one / two:.2f}x the throughput (target >= 1.7x)",
+        f"  in-process evaluate(workers=2): {in_wall:.2f} s wall, parent CPU {parent_cpu:.3f} s "
+        f"({parent_cpu * 1e6 / n:.0f} us/pair; children so far {children.children_user:.1f} s)",
     ]
 
 

@@ -25,6 +25,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "conversion": ("FileReport",),
     "errors": (
+        "BackendError",
         "DatasetError",
         "EvaluationError",
         "ImageReadError",
@@ -103,6 +104,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     )
     from .conversion import FileReport
     from .errors import (
+        BackendError,
         DatasetError,
         EvaluationError,
         ImageReadError,

@@ -22,13 +22,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .constants import BACKGROUND_INDEX, IGNORE_INDEX, MAX_CLASSES
 from .errors import DatasetError, ImageReadError
 from .formats.voc import CLASS_DIR, CLASS_NAMES_FILE, IMAGE_DIR, LIST_DIR, read_id_list
 from .io.files import label_stems
 from .labels import class_names_by_index
+
+if TYPE_CHECKING:
+    from .engine import BackendSpec
 
 __all__ = ["CheckReport", "Problem", "check_dataset"]
 
@@ -312,15 +315,16 @@ def check_dataset(
     root: PathLike,
     *,
     num_classes: int | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> CheckReport:
     """Check a VOC segmentation dataset and report every problem found, per kind.
 
     ``num_classes`` (default: the line count of ``class_names.txt``; unknown without
     it, and then values are not range-checked) sets the valid values ``0..N-1`` and
-    255. ``workers``: 1 = in this process, ``None``/0 = all CPUs; the report is the
-    same for any number. ``progress(done, total)`` is called per label read.
+    255. ``workers`` / ``backend``: where the labels are read (see
+    :mod:`labeltools.engine`); the report is the same for any of them. ``progress(done, total)`` is called per label read.
     A folder without ``SegmentationClass/`` raises :class:`~labeltools.errors.DatasetError`;
     problems in the data are reported, not raised.
     """
@@ -349,7 +353,9 @@ def check_dataset(
     ]
     fn = functools.partial(_check_one, num_classes=n_classes)
     values: set[int] = set()
-    for res in run(fn, items, workers=workers, progress=progress):
+    for res in run(
+        fn, items, workers=workers, backend=backend, progress=progress, reads=(base,)
+    ):
         for kind, detail in res.found:
             found[kind][res.id] = detail
         values.update(res.values)

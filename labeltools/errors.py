@@ -16,7 +16,9 @@ and what was found, so the CLI can print them as they are.
     │   └── DatasetError           a dataset layout that is incomplete or inconsistent
     ├── LabelValueError            an array that cannot be stored as asked (also a ValueError)
     ├── OutputError                an output location that is refused or already taken
-    └── EvaluationError            predictions that cannot be scored against ground truth
+    ├── EvaluationError            predictions that cannot be scored against ground truth
+    └── BackendError               where the work should run cannot run it (a Dask cluster
+                                   unreachable, its workers not seeing the data, the extra missing)
 
 ``LabelValueError`` is also a :class:`ValueError` so scripts ported from labelme's
 ``lblsave`` (which raised ``ValueError``) keep catching it.
@@ -25,6 +27,7 @@ and what was found, so the CLI can print them as they are.
 from __future__ import annotations
 
 __all__ = [
+    "BackendError",
     "DatasetError",
     "EvaluationError",
     "ImageReadError",
@@ -81,3 +84,7 @@ class OutputError(LabeltoolsError):
 
 class EvaluationError(LabeltoolsError):
     """Predictions cannot be scored against the ground truth."""
+
+
+class BackendError(LabeltoolsError):
+    """The execution backend cannot run the work: the message says which worker or what."""

@@ -126,10 +126,12 @@ def _json_float(value: float) -> float | None:
 
 def _score_image(
     files: tuple[str, str, str], *, num_classes: int, ignore_index: int | None
-) -> ConfusionMatrix:
+) -> tuple[ConfusionMatrix, tuple[str, ...]]:
     """One decode of each PNG, one histogram: everything the per-image step may cost.
 
-    ``files`` is ``(image id, ground-truth PNG, predicted PNG)``.
+    ``files`` is ``(image id, ground-truth PNG, predicted PNG)``. Returns the image's
+    matrix and its id if its ground truth is out of range: the shape :func:`_add_scores`
+    sums, in a worker per chunk and here per chunk.
     """
     image_id, gt_path, pred_path = files
     gt = read_label(gt_path)
@@ -142,9 +144,17 @@ def _score_image(
             f"{pred.shape[0]} x {pred.shape[1]}, should be {gt.shape[0]} x {gt.shape[1]} "
             f"(height x width of the ground truth)"
         )
-    return ConfusionMatrix.from_labels(
+    cm = ConfusionMatrix.from_labels(
         gt, pred, num_classes, ignore_index=ignore_index, image_id=image_id
     )
+    return cm, ((image_id,) if cm.gt_out_of_range else ())
+
+
+def _add_scores(
+    a: tuple[ConfusionMatrix, tuple[str, ...]], b: tuple[ConfusionMatrix, tuple[str, ...]]
+) -> tuple[ConfusionMatrix, tuple[str, ...]]:
+    # Integer sums and concatenation: associative, so any chunking gives the same result.
+    return a[0] + b[0], a[1] + b[1]
 
 
 def _resolve_gt(gt: Path) -> tuple[Path, Path | None, Path | None]:
@@ -212,7 +222,8 @@ def evaluate(
     class_names: Sequence[str] | PathLike | None = None,
     ignore_index: int | None = IGNORE_INDEX,
     absent: Absent = "nan",
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: engine.BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalResult:
     """Score the label PNGs in ``pred`` against the ground truth in ``gt``.
@@ -229,6 +240,7 @@ def evaluate(
     outside ``[0, C-1]`` (VOCevalseg's message), a size mismatch, an RGB label
     image (:class:`~labeltools.errors.LabelImageError`), missing ground truth
     (:class:`~labeltools.errors.DatasetError`).
+    ``workers`` / ``backend``: where the images are scored (see :mod:`labeltools.engine`).
     """
     if absent not in ABSENT_POLICIES:
         raise ValueError(f"absent must be one of {ABSENT_POLICIES}, got {absent!r}")
@@ -282,13 +294,10 @@ def evaluate(
 
     score = functools.partial(_score_image, num_classes=n_classes, ignore_index=ignore_index)
     files = [(i, str(gt_stems[i]), str(pred_stems[i])) for i in id_list]
-    total = ConfusionMatrix.zeros(n_classes)
-    out_of_range_ids: list[str] = []
-    results = engine.run(score, files, workers=workers, progress=progress)
-    for image_id, cm in zip(id_list, results, strict=True):
-        total = total + cm
-        if cm.gt_out_of_range:
-            out_of_range_ids.append(image_id)
+    total, out_of_range_ids = engine.map_reduce(
+        score, files, _add_scores, (ConfusionMatrix.zeros(n_classes), ()),
+        workers=workers, backend=backend, progress=progress, reads=(gt_dir, pred_path),
+    )
     return EvalResult(
         gt=gt_path,
         pred=pred_path,
@@ -298,7 +307,7 @@ def evaluate(
         absent=absent,
         confusion=total,
         metrics=total.metrics(absent),
-        gt_out_of_range_ids=tuple(out_of_range_ids),
+        gt_out_of_range_ids=out_of_range_ids,
     )
 
 

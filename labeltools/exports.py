@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import errors
-from .engine import Backend
+from .engine import BackendSpec
 from .pipeline import ConvertReport, convert_dataset, find_inputs
 from .remap import LabelMap
 
@@ -59,7 +59,7 @@ def json2coco(
     overwrite: bool = False,
     keep_going: bool = False,
     workers: int | None = None,
-    backend: Backend | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
     label_map: LabelMap | None = None,
 ) -> ConvertReport:
@@ -93,7 +93,7 @@ def json2yolo(
     overwrite: bool = False,
     keep_going: bool = False,
     workers: int | None = None,
-    backend: Backend | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
     label_map: LabelMap | None = None,
 ) -> ConvertReport:

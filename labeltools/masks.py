@@ -27,11 +27,11 @@ import numpy as np
 
 from ._scratch import work_array
 from .colormap import label_colormap
-from .constants import IGNORE_INDEX
+from .constants import IGNORE_INDEX, UNKNOWN_COLOR_MODES
 from .errors import ImageReadError, OutputError, PaletteError
 from .io.files import label_files
 from .palettes import (
-    _RGB_MASK,
+    RGB_MASK,
     Palette,
     pack_pixels,
     pack_rgb,
@@ -42,6 +42,8 @@ from .palettes import (
 
 if TYPE_CHECKING:
     from PIL import Image
+
+    from .engine import BackendSpec
 
 __all__ = [
     "ColorMatch",
@@ -61,7 +63,7 @@ MAX_LISTED_COLORS = 20
 #: How many further failing files an error message names.
 MAX_LISTED_FILES = 5
 #: ``unknown=`` choices.
-UNKNOWN_MODES = ("error", "ignore")
+UNKNOWN_MODES = UNKNOWN_COLOR_MODES
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,11 @@ def _pairs(inp: Path, out: Path, what: str) -> list[tuple[Path, Path]]:
     return [(inp, dst)]
 
 
+def _folders(pairs: Sequence[tuple[Path, Path]], side: int) -> tuple[Path, ...]:
+    """The folders of the inputs (``side`` 0) or outputs (1): what a remote worker must reach."""
+    return tuple(dict.fromkeys(pair[side].parent for pair in pairs))
+
+
 #: How Pillow hands over RGB / RGBA pixels as 4 bytes each (the colour in the first three).
 _FOUR_BYTE_RAWMODE = {"RGB": "RGBX", "RGBA": "RGBA"}
 #: Pixels leave Pillow in pieces of this many bytes (at least one row): pieces this
@@ -304,7 +311,7 @@ def _image_keys(img: Image.Image) -> np.ndarray:
             pos += len(piece)
         if status < 0 or pos != raw.size:
             raise OSError(f"raw encoder error {status} after {pos} of {raw.size} bytes")
-    return np.bitwise_and(words, _RGB_MASK, out=words)
+    return np.bitwise_and(words, RGB_MASK, out=words)
 
 
 def _convert_one(
@@ -351,7 +358,8 @@ def rgb2index_files(
     palette: str | os.PathLike[str] | Palette | None = None,
     unknown: str = "error",
     *,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Rgb2IndexReport:
     """Convert a colour-mask PNG, or a folder of them, to VOC index PNGs.
@@ -375,7 +383,10 @@ def rgb2index_files(
 
     pal.lookup_table()  # built once here; forked workers inherit it instead of each building it
     fn = functools.partial(_convert_one, palette=pal, explicit=explicit, unknown=unknown)
-    reports = tuple(run(fn, pairs, workers=workers, progress=progress))
+    reports = tuple(run(
+        fn, pairs, workers=workers, backend=backend, progress=progress,
+        reads=_folders(pairs, 0), writes=_folders(pairs, 1),
+    ))
     failed = [r for r in reports if not r.written]
     if failed:
         msg = failed[0].message
@@ -442,7 +453,8 @@ def index2rgb_files(
     images: str | os.PathLike[str] | None = None,
     alpha: float = 0.5,
     names: Sequence[str] | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Index2RgbReport:
     """Colour index PNGs (P or L) with the VOC palette as RGB PNGs.
@@ -465,5 +477,9 @@ def index2rgb_files(
         _colourise_one, images=photo_dir, alpha=float(alpha),
         names=tuple(names) if names is not None else None,
     )
-    written = tuple(run(fn, pairs, workers=workers, progress=progress))
+    written = tuple(run(
+        fn, pairs, workers=workers, backend=backend, progress=progress,
+        reads=_folders(pairs, 0) + ((photo_dir,) if photo_dir else ()),
+        writes=_folders(pairs, 1),
+    ))
     return Index2RgbReport(written, photo_dir is not None)

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 
 from ._scratch import work_array
-from .constants import IGNORE_INDEX, MAX_CLASSES
+from .constants import ABSENT_POLICIES, IGNORE_INDEX, MAX_CLASSES
 from .errors import EvaluationError
 
 __all__ = [
@@ -29,10 +29,7 @@ __all__ = [
     "check_prediction_range",
 ]
 
-#: How a score that is 0/0 (a class absent from both ground truth and prediction,
-#: say) is reported: ``"nan"`` = NaN and left out of the means (deeplab / mmseg),
-#: ``"zero"`` = 0 and averaged in (torchmetrics' ``absent_score=0``).
-ABSENT_POLICIES = ("nan", "zero")
+
 Absent = Literal["nan", "zero"]
 
 #: Number of distinct values of an 8-bit label.

@@ -27,7 +27,7 @@ __all__ = ["Palette", "read_palette", "voc_palette"]
 #: Number of 24-bit RGB colours: the size of the lookup table.
 _N_COLORS = 1 << 24
 #: The low 24 bits of a little-endian uint32 read at a pixel: its R, G and B bytes.
-_RGB_MASK = np.uint32(0xFFFFFF)
+RGB_MASK = np.uint32(0xFFFFFF)
 
 
 def pack_rgb(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -62,11 +62,11 @@ def pack_pixels(arr: np.ndarray) -> np.ndarray:
     key = np.empty(n, dtype=np.uint32)
     if ch == 4:
         words = np.ndarray((n,), dtype="<u4", buffer=flat)
-        np.bitwise_and(words, _RGB_MASK, out=key)
+        np.bitwise_and(words, RGB_MASK, out=key)
     else:
         # The last pixel's 4-byte read would run past the buffer: it is packed alone.
         words = np.ndarray((n - 1,), dtype="<u4", buffer=flat, strides=(3,))
-        np.bitwise_and(words, _RGB_MASK, out=key[:-1])
+        np.bitwise_and(words, RGB_MASK, out=key[:-1])
         r, g, b = (int(v) for v in flat[-3:])
         key[-1] = r | g << 8 | b << 16
     return key.reshape(h, w)

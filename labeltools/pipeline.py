@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import errors
-from .constants import IGNORE_NAME
+from .constants import IGNORE_NAME, UNKNOWN_LABEL_MODES
 from .conversion import FileReport, Settings, convert_file
-from .engine import Backend, run
+from .engine import BackendSpec, open_backend, run
 from .errors import InputError, LabelNameError
 from .formats.base import Writer
 from .formats.labelme import read_labelme
@@ -55,7 +55,7 @@ __all__ = [
 PathLike = str | os.PathLike[str]
 
 #: ``--unknown`` modes: fail (default), paint unknown labels as void, or as background.
-UNKNOWN_MODES = ("error", "ignore", "background")
+UNKNOWN_MODES = UNKNOWN_LABEL_MODES
 
 
 # --------------------------------------------------------------------------- reports
@@ -233,7 +233,8 @@ def _first_pass(
     jobs: Sequence[tuple[Path, str]],
     keep_going: bool,
     workers: int | None,
-    backend: Backend | None,
+    backend: BackendSpec,
+    in_dir: Path,
     label_map: LabelMap | None = None,
 ) -> tuple[dict[Path, FileReport], dict[str, list[Path]], set[str], dict[str, int]]:
     """Every label of every file after ``label_map`` (label -> files, in input order), the
@@ -244,7 +245,7 @@ def _first_pass(
     remapped: dict[str, int] = {}
     paths = [str(p) for p, _ in jobs]
     batches = [paths[i : i + LABEL_BATCH] for i in range(0, len(paths), LABEL_BATCH)]
-    results = run(scan_batch, batches, workers=workers, backend=backend)
+    results = run(scan_batch, batches, workers=workers, backend=backend, reads=(in_dir,))
     with contextlib.closing(results):  # on the first failure, queued batches are cancelled
         scanned = (scan for batch in results for scan in batch)
         for (path, stem), (file_labels, error_type, message) in zip(jobs, scanned):
@@ -300,7 +301,7 @@ def convert_dataset(
     overwrite: bool = False,
     keep_going: bool = False,
     workers: int | None = None,
-    backend: Backend | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
     label_map: LabelMap | None = None,
 ) -> ConvertReport:
@@ -311,6 +312,15 @@ def convert_dataset(
     :mod:`labeltools.remap`) renames, merges, ignores or drops labels before anything
     else sees them. Returns a :class:`ConvertReport`.
     """
+    if backend is not None and not hasattr(backend, "map_chunks"):
+        # An address, "local:N" or a Client: open it once for both passes (one LocalCluster,
+        # one connection), not once per engine.run.
+        with open_backend(backend, workers=workers) as opened:
+            return convert_dataset(
+                input_dir, output_dir, writer, labels, unknown=unknown, val_ratio=val_ratio,
+                seed=seed, recursive=recursive, overwrite=overwrite, keep_going=keep_going,
+                workers=workers, backend=opened, progress=progress,
+            )
     start = time.perf_counter()
     if unknown not in UNKNOWN_MODES:
         raise ValueError(f"unknown must be one of {', '.join(UNKNOWN_MODES)}, got {unknown!r}")
@@ -322,7 +332,9 @@ def convert_dataset(
     label_set_ = parse_labels(labels) if labels is not None else None
 
     # First pass: every label of every file, before anything is written.
-    failures, found, written, remapped = _first_pass(jobs, keep_going, workers, backend, label_map)
+    failures, found, written, remapped = _first_pass(
+        jobs, keep_going, workers, backend, in_dir, label_map
+    )
     if label_set_ is None:
         label_set_ = discover_labels(found)
     known = set(label_set_.names) | {IGNORE_NAME}
@@ -341,7 +353,11 @@ def convert_dataset(
     todo = [(str(p), stem, previous.get(stem)) for p, stem in jobs if p not in failures]
     fn = functools.partial(convert_file, settings)
     reports: dict[str, FileReport] = {}
-    results = run(fn, todo, workers=workers, backend=backend, progress=progress)
+    # reads/writes: a cluster's workers must see both folders at these paths (checked first).
+    results = run(
+        fn, todo, workers=workers, backend=backend, progress=progress,
+        reads=(in_dir,), writes=(out_dir,),
+    )
     split_imports_pending = True
     with records.open_journal() as journal, contextlib.closing(results):
         # closing(): on the first failure, queued files are cancelled, not converted.
@@ -415,7 +431,7 @@ def json2voc(
     overwrite: bool = False,
     keep_going: bool = False,
     workers: int | None = None,
-    backend: Backend | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
     label_map: LabelMap | None = None,
 ) -> Json2vocReport:
@@ -425,8 +441,8 @@ def json2voc(
     or a list of names; ``None`` discovers them from the input. ``unknown``:
     ``"error"`` (list every unknown label with its files, write nothing),
     ``"ignore"`` (paint them void, 255) or ``"background"`` (0). ``workers``:
-    ``None``/0 = all CPUs; ``backend`` (a :class:`labeltools.engine.Backend`) overrides
-    it, e.g. to run on a cluster. ``progress(done, total)`` is called as files finish.
+    ``None``/0 = all CPUs; ``backend`` (an engine Backend, an Executor, a Dask
+    address or Client: see :mod:`labeltools.engine`) overrides it. ``progress(done, total)`` is called as files finish.
     Without ``keep_going`` the first failing file raises its error; with it, the
     failures are in the report. ``label_map``: ``--map`` rules (:func:`labeltools.label_map`).
     Returns a :class:`Json2vocReport`.

@@ -7,10 +7,14 @@ import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import DatasetError
+
+if TYPE_CHECKING:
+    from .engine import BackendSpec
 
 __all__ = [
     "DatasetSplit",
@@ -285,10 +289,10 @@ def dataset_ids(root: Path) -> tuple[str, ...]:
 
 def _present_classes(path: str) -> frozenset[int]:
     from .constants import IGNORE_INDEX
-    from .weights import _count_image
+    from .weights import count_image
 
     # The weights' per-image counter with all 256 values as classes: one shared reader.
-    counts = _count_image(path, 256, IGNORE_INDEX).counts
+    counts = count_image(path, 256, IGNORE_INDEX).counts
     return frozenset(np.flatnonzero(counts).tolist())
 
 
@@ -300,7 +304,8 @@ def split_dataset(
     seed: int = 0,
     stratify: bool = False,
     overwrite: bool = False,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DatasetSplit:
     """Write ``ImageSets/Segmentation/{train,val,test,trainval}.txt`` for a VOC dataset.
@@ -331,7 +336,10 @@ def split_dataset(
         )
     label_of = label_stems(base / CLASS_DIR)
     label_paths = [str(label_of[i]) for i in ids]
-    classes = dict(zip(ids, run(_present_classes, label_paths, workers=workers, progress=progress)))
+    classes = dict(zip(ids, run(
+        _present_classes, label_paths, workers=workers, backend=backend, progress=progress,
+        reads=(base / CLASS_DIR,),
+    )))
     if stratify:
         split = stratified_split_ids(classes, val, test, seed)
     else:

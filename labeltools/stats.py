@@ -25,6 +25,8 @@ from .weights import ClassCounts, count_pixels
 if TYPE_CHECKING:
     from PIL import Image
 
+    from .engine import BackendSpec
+
 __all__ = ["DatasetStats", "dataset_stats", "share_chart"]
 
 PathLike = str | os.PathLike[str]
@@ -97,7 +99,8 @@ def dataset_stats(
     *,
     list_file: PathLike | None = None,
     num_classes: int | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DatasetStats:
     """Per-class pixels, shares and images, and the label sizes, of a dataset's labels.
@@ -120,7 +123,7 @@ def dataset_stats(
         n, source = len(names), "class_names.txt"
     else:
         n, source = MAX_CLASSES, "largest value"
-    counts = count_pixels(labels.paths, n, workers=workers, progress=progress)
+    counts = count_pixels(labels.paths, n, workers=workers, backend=backend, progress=progress)
     if source == "largest value":
         present = np.flatnonzero(counts.pixels)
         if present.size == 0:

@@ -12,12 +12,16 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .constants import IGNORE_INDEX
+from .constants import IGNORE_INDEX, WEIGHT_METHODS
 from .errors import DatasetError
 from .formats.voc import CLASS_NAMES_FILE, LabelFiles, find_labels
+
+if TYPE_CHECKING:
+    from .engine import BackendSpec
 
 __all__ = [
     "METHODS",
@@ -168,7 +172,9 @@ def label_value_counts(path: str | os.PathLike[str]) -> np.ndarray:
     return np.bincount(read_label(path).ravel(), minlength=256).astype(np.int64)
 
 
-def _count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:
+def count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts:
+    """One label PNG's pixel counts split into classes, void and out-of-range values
+    (shared by weights and split's class-presence pass)."""
     full = label_value_counts(path)
     hist = _split_histogram(full, num_classes, ignore_index)
     oor: tuple[tuple[int, int], ...] = ()
@@ -179,19 +185,66 @@ def _count_image(path: str, num_classes: int, ignore_index: int) -> _ImageCounts
     return _ImageCounts(path, hist.counts, hist.ignored, oor)
 
 
+@dataclass(frozen=True)
+class _Counts:
+    """A partial :class:`ClassCounts` of some images, as a chunk sums it where it ran.
+
+    Every field is an integer sum (or a concatenation, in input order) over images, so
+    :meth:`__add__` is associative and any chunking gives the same totals.
+    """
+
+    pixels: np.ndarray
+    images: np.ndarray
+    image_pixels: np.ndarray
+    ignored: int
+    num_images: int
+    #: (value, pixels, path) for each out-of-range value of each image, in input order.
+    out_of_range: tuple[tuple[int, int, str], ...]
+
+    @classmethod
+    def zeros(cls, num_classes: int) -> _Counts:
+        zero = np.zeros(num_classes, dtype=np.int64)
+        return cls(zero, zero, zero, 0, 0, ())
+
+    def __add__(self, other: _Counts) -> _Counts:
+        return _Counts(
+            self.pixels + other.pixels,
+            self.images + other.images,
+            self.image_pixels + other.image_pixels,
+            self.ignored + other.ignored,
+            self.num_images + other.num_images,
+            self.out_of_range + other.out_of_range,
+        )
+
+
+def _count_one(path: str, num_classes: int, ignore_index: int) -> _Counts:
+    res = count_image(path, num_classes, ignore_index)
+    present = res.counts > 0
+    # The image's labelled pixels, credited to every class present in it.
+    return _Counts(
+        res.counts, present.astype(np.int64), present * res.counts.sum(), res.ignored, 1,
+        tuple((v, n, path) for v, n in res.out_of_range),
+    )
+
+
+def _add_counts(a: _Counts, b: _Counts) -> _Counts:
+    return a + b
+
+
 def count_pixels(
     label_paths: Sequence[str | os.PathLike[str]],
     num_classes: int,
     *,
     ignore_index: int = IGNORE_INDEX,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ClassCounts:
     """Count the pixels of each class over label PNGs (P or L; RGB raises).
 
-    ``workers``: 1 = in this process, ``None``/0 = all CPUs, N = N processes; the
-    result is identical for any number of workers. ``progress(done, total)`` is
-    called after each file. Values >= ``num_classes`` other than ``ignore_index``
+    ``workers`` / ``backend``: where the files are counted (see :mod:`labeltools.engine`);
+    the result is identical for any of them. ``progress(done, total)`` is called as
+    files are counted. Values >= ``num_classes`` other than ``ignore_index``
     are not an error here: they are counted in ``out_of_range`` and listed per value
     in ``out_of_range_values``, for the caller to report.
     """
@@ -199,45 +252,38 @@ def count_pixels(
         raise TypeError(f"count_pixels: num_classes must be an int, got {type(num_classes).__name__}")
     if not 1 <= num_classes <= 256:
         raise ValueError(f"count_pixels: num_classes must be in [1, 256], got {num_classes}")
-    from .engine import run
+    from .engine import map_reduce
 
     paths = [os.fspath(p) for p in label_paths]
-    fn = functools.partial(_count_image, num_classes=int(num_classes), ignore_index=ignore_index)
-    # Gathered first and summed in a few array operations: a handful of small NumPy
-    # calls per file in this loop cost the parent ~20 ms per 500 files, CPU time taken
-    # from the workers when every core is busy.
-    per_image: list[np.ndarray] = []
-    ignored = 0
+    n = int(num_classes)
+    fn = functools.partial(_count_one, num_classes=n, ignore_index=ignore_index)
+    # Summed per chunk where the chunk ran: the parent adds a few partials, not a
+    # handful of small NumPy calls per file (CPU taken from the workers).
+    total = map_reduce(
+        fn, paths, _add_counts, _Counts.zeros(n), workers=workers, backend=backend,
+        progress=progress, reads=dict.fromkeys(os.path.dirname(p) or "." for p in paths),
+    )
     oor_pixels: dict[int, int] = {}
     oor_files: dict[int, list[str]] = {}
-    for res in run(fn, paths, workers=workers, progress=progress):
-        per_image.append(res.counts)
-        ignored += res.ignored
-        for value, n in res.out_of_range:
-            oor_pixels[value] = oor_pixels.get(value, 0) + n
-            oor_files.setdefault(value, []).append(res.path)
-    table = np.array(per_image, dtype=np.int64).reshape(len(paths), num_classes)
-    present = table > 0
-    pixels = table.sum(axis=0)
-    images = present.sum(axis=0, dtype=np.int64)
-    # Each image's labelled pixels, credited to every class present in it.
-    image_pixels = (present * table.sum(axis=1, keepdims=True)).sum(axis=0)
+    for value, pixels, path in total.out_of_range:
+        oor_pixels[value] = oor_pixels.get(value, 0) + pixels
+        oor_files.setdefault(value, []).append(path)
     values = tuple(
         OutOfRange(v, oor_pixels[v], tuple(oor_files[v])) for v in sorted(oor_pixels)
     )
     return ClassCounts(
-        pixels=pixels,
-        images=images,
-        image_pixels=image_pixels,
-        ignored=ignored,
+        pixels=total.pixels,
+        images=total.images,
+        image_pixels=total.image_pixels,
+        ignored=total.ignored,
         out_of_range=sum(oor_pixels.values()),
         out_of_range_values=values,
-        num_images=len(paths),
+        num_images=total.num_images,
     )
 
 
 #: The weighting schemes :func:`class_weights` knows.
-METHODS = ("enet", "median-frequency", "inverse", "inverse-sqrt")
+METHODS = WEIGHT_METHODS
 
 #: ENet's constant: keeps 1 / ln(c + f) bounded (at 1 / ln(1.02) ~ 50.5) as f -> 0.
 ENET_C = 1.02
@@ -369,7 +415,8 @@ def dataset_weights(
     method: str = "enet",
     ignore_out_of_range: bool = False,
     ignore_index: int = IGNORE_INDEX,
-    workers: int | None = 1,
+    workers: int | None = None,
+    backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DatasetWeights:
     """Class weights of a dataset's labels (see :func:`find_labels`, :func:`class_weights`).
@@ -390,7 +437,8 @@ def dataset_weights(
             )
         num_classes = len(labels.class_names)
     counts = count_pixels(
-        labels.paths, num_classes, ignore_index=ignore_index, workers=workers, progress=progress
+        labels.paths, num_classes, ignore_index=ignore_index, workers=workers, backend=backend,
+        progress=progress,
     )
     if counts.out_of_range and not ignore_out_of_range:
         raise DatasetError(_out_of_range_message(counts, ignore_index))

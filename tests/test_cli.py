@@ -199,16 +199,18 @@ def _library_choices():
     ]
 
 
-def test_help_reads_the_librarys_choice_tuples_as_they_are():
-    choices = _library_choices()
-    assert {(c, p) for c, p, _ in choices} == {
-        ("json2voc", "unknown"), ("json2coco", "unknown"), ("json2yolo", "unknown"),
-        ("rgb2index", "unknown"), ("weights", "method"), ("eval", "absent"),
-    }
-    for _, _, kind in choices:
-        from labeltools.cli._common import _source_literal
+def test_choice_options_list_the_librarys_tuples():
+    from labeltools import masks, metrics, pipeline, weights
 
-        assert _source_literal(kind.module, kind.attribute) == kind.choices  # the source is the value
+    choices = {(c, p): kind.choices for c, p, kind in _library_choices()}
+    assert choices == {
+        ("json2voc", "unknown"): pipeline.UNKNOWN_MODES,
+        ("json2coco", "unknown"): pipeline.UNKNOWN_MODES,
+        ("json2yolo", "unknown"): pipeline.UNKNOWN_MODES,
+        ("rgb2index", "unknown"): masks.UNKNOWN_MODES,
+        ("weights", "method"): weights.METHODS,
+        ("eval", "absent"): metrics.ABSENT_POLICIES,
+    }
 
 
 def test_command_help_imports_no_numpy():

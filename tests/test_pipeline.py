@@ -464,24 +464,24 @@ def test_bad_options(small, tmp_path):
 
 
 def test_a_backend_replaces_the_local_pool(small, tmp_path):
-    """The seam for a cluster: json2voc maps both passes (labels, conversion) through any Backend."""
+    """The seam for a cluster: json2voc's label pass and conversion both run on the Backend."""
     import pickle
 
-    from labeltools.engine import SerialBackend
+    seen: list[list[str]] = []
 
-    seen: list[str] = []
+    class Recording:
+        workers = 2
 
-    class Recording(SerialBackend):
-        def imap(self, fn, items):
-            for item in items:
-                fn, item = pickle.loads(pickle.dumps((fn, item)))  # as a remote worker gets them
+        def map_chunks(self, task, chunks):
+            for index, chunk in enumerate(chunks):
+                task, chunk = pickle.loads(pickle.dumps((task, chunk)))  # as a remote worker
                 # The label pass maps batches (lists) of paths; the conversion one job per file.
-                paths = item if isinstance(item, list) else [item[0]]
-                seen.extend(Path(p).name for p in paths)
-                yield fn(item)
+                seen.append([Path(p).name for i in chunk for p in (i if isinstance(i, list) else [i[0]])])
+                yield index, task(chunk)
 
     report = json2voc(small, tmp_path / "out", "cat,dog", backend=Recording())
-    assert seen == ["a.json", "b.json", "c.json"] * 2
+    names = ["a.json", "b.json", "c.json"]
+    assert [n for chunk in seen for n in chunk] == names + names  # label pass, then conversion
     assert report.written == 3
 
 

@@ -5,6 +5,7 @@ One concept has one option name and one help text everywhere, defined here once 
 ``Annotated`` type (sqlite-utils' ``output_options`` idea):
 
 - ``--workers/-j N`` (:data:`Workers`): processes; 0 = one per CPU (the default).
+- ``--scheduler ADDRESS`` (:data:`Scheduler`): a Dask cluster instead (``backend=``).
 - ``--classes FILE`` (:func:`classes_option`): a ``class_names.txt`` (index = line number).
 - ``--val-ratio`` / ``--test-ratio`` (:data:`ValRatio`, :data:`TestRatio`): the share of ids
   in a split list.
@@ -21,7 +22,6 @@ Nothing here imports NumPy, Pillow or the pipelines: ``labeltools --help`` stays
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -42,6 +42,15 @@ Workers = Annotated[
         "--workers", "-j", min=0,
         help="Processes to use: 0 = one per CPU (the default), 1 = this process only. "
         "Results are the same for any number.",
+    ),
+]
+#: Where the work runs, beyond this machine: one option for every command that maps files.
+Scheduler = Annotated[
+    Optional[str],
+    typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run on a Dask cluster: tcp://host:8786 (a running scheduler), or local / local:N "
+        "(N worker processes started for this run). Needs pip install 'labeltools[dask]'.",
     ),
 ]
 DatasetOrLabels = Annotated[
@@ -104,76 +113,22 @@ def new_spellings(command: str, args: Sequence[str]) -> list[str]:
 # --------------------------------------------------------------------------- choice lists
 
 class LibraryChoice(ParamType):
-    """One of a tuple the library defines (e.g. ``labeltools.masks.UNKNOWN_MODES``), so the
-    choices are never retyped here.
-
-    Parsing a value imports the module (the command is about to use it anyway). --help only
-    reads the tuple's literal from the module's source: importing it would import NumPy
-    (and for json2voc the whole pipeline), doubling the time a command's --help takes.
-    """
+    """One of a tuple the library defines in :mod:`labeltools.constants` (e.g.
+    ``UNKNOWN_LABEL_MODES``), so the choices are never retyped here. constants imports
+    nothing, so --help lists them without importing NumPy or the pipelines."""
 
     name = "choice"
 
-    def __init__(self, module: str, attribute: str) -> None:
-        self.module = module
-        self.attribute = attribute
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        return tuple(getattr(importlib.import_module(self.module), self.attribute))
-
-    def literal_choices(self) -> tuple[str, ...]:
-        """The tuple as written in the module's source, without importing the module (or,
-        when the module is imported already or the value is not a plain literal, imported)."""
-        if self.module not in sys.modules:
-            found = _source_literal(self.module, self.attribute)
-            if found is not None:
-                return found
-        return self.choices
+    def __init__(self, choices: Sequence[str]) -> None:
+        self.choices = tuple(choices)
 
     def get_metavar(self, param: Any, ctx: Any = None) -> str:
-        return "<" + "|".join(self.literal_choices()) + ">"
+        return "<" + "|".join(self.choices) + ">"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> str:
         if value in self.choices:
             return value
         self.fail(f"must be one of {', '.join(self.choices)}, got {value!r}", param, ctx)
-
-
-def _source_literal(module: str, attribute: str) -> tuple[str, ...] | None:
-    """``attribute``'s value in ``module``'s source if a top-level line assigns it a literal
-    tuple of strings; None when it cannot be read that way. Only that statement is parsed
-    (the whole of convert.py would take ~10 ms)."""
-    import ast
-    import importlib.util
-    import re
-
-    try:
-        spec = importlib.util.find_spec(module)
-        origin = spec.origin if spec is not None else None
-        if origin is None or not origin.endswith(".py"):
-            return None
-        lines = Path(origin).read_text(encoding="utf-8").splitlines()
-    except (ImportError, OSError, ValueError):
-        return None
-    assignment = re.compile(rf"{re.escape(attribute)}\s*(:[^=]*)?=[^=]")
-    for i, line in enumerate(lines):
-        if not assignment.match(line):
-            continue
-        for j in range(i + 1, min(i + 40, len(lines)) + 1):  # the statement's last line
-            try:
-                statement = ast.parse("\n".join(lines[i:j])).body[0]
-            except SyntaxError:
-                continue
-            try:
-                value = ast.literal_eval(statement.value)  # type: ignore[attr-defined]
-            except ValueError:
-                return None
-            if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
-                return value
-            return None
-        return None
-    return None
 
 
 # --------------------------------------------------------------------------- progress
@@ -195,7 +150,6 @@ class Bar:
         in a child). Without a pool it costs what it would have cost at the end.
         """
         import os
-        import sys
         import time
 
         self._clock = time.monotonic

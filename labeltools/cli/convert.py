@@ -11,7 +11,17 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ._common import Bar, JsonReport, LibraryChoice, ValRatio, Workers, echo_json, import_tables
+from ..constants import UNKNOWN_LABEL_MODES
+from ._common import (
+    Bar,
+    JsonReport,
+    LibraryChoice,
+    Scheduler,
+    ValRatio,
+    Workers,
+    echo_json,
+    import_tables,
+)
 
 InputDir = Annotated[Path, typer.Argument(help="Folder of labelme *.json files.")]
 LabelsOption = Annotated[
@@ -26,7 +36,7 @@ UnknownOption = Annotated[
     str,
     typer.Option(
         "--unknown",
-        click_type=LibraryChoice("labeltools.pipeline", "UNKNOWN_MODES"),
+        click_type=LibraryChoice(UNKNOWN_LABEL_MODES),
         help="Labels not in --labels: error (list them all, write nothing), "
         "ignore (void, 255) or background (0).",
     ),
@@ -109,6 +119,7 @@ def json2voc_cmd(
     overwrite: OverwriteOption = False,
     keep_going: KeepGoingOption = False,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
     as_json: JsonReport = False,
 ) -> None:
     """Convert a folder of labelme JSON files into a PASCAL-VOC segmentation dataset."""
@@ -134,7 +145,7 @@ def json2voc_cmd(
             viz=viz,
             overwrite=overwrite,
             keep_going=keep_going,
-            workers=workers,
+            workers=workers, backend=scheduler,
             progress=progress,
             label_map=label_map,
         )
@@ -162,6 +173,7 @@ def json2coco_cmd(
     overwrite: OverwriteOption = False,
     keep_going: KeepGoingOption = False,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
     as_json: JsonReport = False,
 ) -> None:
     """Convert a folder of labelme JSON files into a COCO instance-segmentation dataset."""
@@ -173,7 +185,7 @@ def json2coco_cmd(
         report = json2coco(
             input_dir, output_dir, labels, rle=rle, unknown=unknown, val_ratio=val_ratio,
             seed=seed, recursive=recursive, overwrite=overwrite, keep_going=keep_going,
-            workers=workers, progress=progress, label_map=label_map,
+            workers=workers, backend=scheduler, progress=progress, label_map=label_map,
         )
     _finish(report, as_json, "json2coco")
 
@@ -193,6 +205,7 @@ def json2yolo_cmd(
     overwrite: OverwriteOption = False,
     keep_going: KeepGoingOption = False,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
     as_json: JsonReport = False,
 ) -> None:
     """Convert a folder of labelme JSON files into an Ultralytics YOLO segmentation dataset."""
@@ -204,7 +217,7 @@ def json2yolo_cmd(
         report = json2yolo(
             input_dir, output_dir, labels, unknown=unknown, val_ratio=val_ratio, seed=seed,
             recursive=recursive, overwrite=overwrite, keep_going=keep_going, workers=workers,
-            progress=progress, label_map=label_map,
+            backend=scheduler, progress=progress, label_map=label_map,
         )
     _finish(report, as_json, "json2yolo")
 

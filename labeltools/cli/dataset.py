@@ -7,12 +7,14 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ..constants import WEIGHT_METHODS
 from ._common import (
     Bar,
     DatasetOrLabels,
     IdList,
     JsonReport,
     LibraryChoice,
+    Scheduler,
     TestRatio,
     ValRatio,
     Workers,
@@ -44,12 +46,13 @@ def check_cmd(
     ] = None,
     as_json: JsonReport = False,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """Check a VOC dataset: missing files, split leaks, colour masks, bad values, sizes. Exit 1 on errors."""
     from ..check import check_dataset
 
     with Bar("checking") as bar:
-        report = check_dataset(dataset, num_classes=num_classes, workers=workers, progress=bar)
+        report = check_dataset(dataset, num_classes=num_classes, workers=workers, backend=scheduler, progress=bar)
     if as_json:
         echo_json(report.to_dict())
     else:
@@ -119,13 +122,14 @@ def stats_cmd(
     log: Annotated[bool, typer.Option("--log", help="Log-scale bars in --plot (rare classes stay visible).")] = False,
     as_json: JsonReport = False,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """Per-class pixels, share and images, and the label sizes, of a dataset."""
     from ..stats import dataset_stats, share_chart
 
     with Bar("counting pixels") as bar:
         stats = dataset_stats(
-            dataset, list_file=list_file, num_classes=num_classes, workers=workers, progress=bar
+            dataset, list_file=list_file, num_classes=num_classes, workers=workers, backend=scheduler, progress=bar
         )
     if plot is not None:
         from ..viz import save_png
@@ -175,6 +179,7 @@ def split_cmd(
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing split lists.")] = False,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """Write ImageSets/Segmentation/{train,val,test,trainval}.txt for a VOC dataset."""
     from ..splits import split_dataset
@@ -182,7 +187,7 @@ def split_cmd(
     with Bar("reading labels") as bar:
         report = split_dataset(
             dataset, val=val_ratio, test=test_ratio, seed=seed, stratify=stratify,
-            overwrite=overwrite, workers=workers, progress=bar,
+            overwrite=overwrite, workers=workers, backend=scheduler, progress=bar,
         )
     method = "stratified" if report.stratified else "random"
     t = table(
@@ -213,7 +218,7 @@ def weights_cmd(
         str,
         typer.Option(
             "--method",
-            click_type=LibraryChoice("labeltools.weights", "METHODS"),
+            click_type=LibraryChoice(WEIGHT_METHODS),
             help="enet (1/ln(1.02+f), as pytorch-deeplab-xception), median-frequency, inverse or inverse-sqrt.",
         ),
     ] = "enet",
@@ -227,6 +232,7 @@ def weights_cmd(
         typer.Option("--ignore-out-of-range", help="Leave label values >= N (other than 255) out instead of failing."),
     ] = False,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """Class-balancing loss weights from the pixel counts of the label PNGs."""
     from ..weights import dataset_weights, save_counts
@@ -234,7 +240,7 @@ def weights_cmd(
     with Bar("counting pixels") as bar:
         result = dataset_weights(
             dataset, list_file=list_file, num_classes=num_classes, method=method,
-            ignore_out_of_range=ignore_out_of_range, workers=workers, progress=bar,
+            ignore_out_of_range=ignore_out_of_range, workers=workers, backend=scheduler, progress=bar,
         )
     target = result.save(out)
     if counts_out is not None:

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._common import Bar, LibraryChoice, Workers, classes_option, percent, plural
+from ..constants import ABSENT_POLICIES
+from ._common import Bar, LibraryChoice, Scheduler, Workers, classes_option, percent, plural
 
 _EvalClasses = classes_option("the dataset's class_names.txt")
 
@@ -52,7 +53,7 @@ def eval_cmd(
         str,
         typer.Option(
             "--absent",
-            click_type=LibraryChoice("labeltools.metrics", "ABSENT_POLICIES"),
+            click_type=LibraryChoice(ABSENT_POLICIES),
             help="A score that is 0/0 (a class in neither GT nor prediction): 'nan' = n/a and left "
             "out of the means (deeplab, mmseg); 'zero' = 0 and averaged in (torchmetrics).",
         ),
@@ -78,6 +79,7 @@ def eval_cmd(
         ),
     ] = None,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """Score predicted label PNGs against ground truth: PA, class accuracy, IoU, mIoU, FWIoU."""
     from rich.console import Console
@@ -95,7 +97,7 @@ def eval_cmd(
             class_names=classes,
             ignore_index=ignore_index,
             absent=absent,
-            workers=workers,
+            workers=workers, backend=scheduler,
             progress=bar,
         )
     m = result.metrics

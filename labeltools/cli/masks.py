@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._common import Bar, LibraryChoice, Workers, classes_option, plural
+from ..constants import UNKNOWN_COLOR_MODES
+from ._common import Bar, LibraryChoice, Scheduler, Workers, classes_option, plural
 
 _LegendClasses = classes_option("the one beside IN's folder, if any; used with --images")
 _ColormapClasses = classes_option("none: indices only")
@@ -38,12 +39,13 @@ def rgb2index_cmd(
         str,
         typer.Option(
             "--unknown",
-            click_type=LibraryChoice("labeltools.masks", "UNKNOWN_MODES"),
+            click_type=LibraryChoice(UNKNOWN_COLOR_MODES),
             help="A colour not in the palette: 'error' (list them, write nothing for that file) "
             "or 'ignore' (write 255 and report the counts).",
         ),
     ] = "error",
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """Convert colour masks to VOC index PNGs (P mode, VOC palette), one pass per image."""
     from ..masks import rgb2index_files
@@ -53,7 +55,7 @@ def rgb2index_cmd(
         raise typer.BadParameter("only applies to the VOC palette", param_hint="--num-classes")
     pal = read_palette(palette, num_classes) if (palette is not None or num_classes is not None) else None
     with Bar("rgb2index") as bar:
-        report = rgb2index_files(inp, out, pal, unknown, workers=workers, progress=bar)
+        report = rgb2index_files(inp, out, pal, unknown, workers=workers, backend=scheduler, progress=bar)
     for r in report.files:
         if r.note:
             typer.echo(f"Note: {r.src}: {r.note}", err=True)
@@ -83,6 +85,7 @@ def index2rgb_cmd(
     alpha: Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="Label opacity in overlays.")] = 0.5,
     classes: _LegendClasses = None,
     workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """Colour index PNGs with the VOC palette, or overlay them on their photos."""
     from ..formats.voc import CLASS_NAMES_FILE
@@ -96,7 +99,7 @@ def index2rgb_cmd(
     class_names = class_names_by_index(classes) if classes is not None else None
     with Bar("index2rgb") as bar:
         report = index2rgb_files(
-            inp, out, images=images, alpha=alpha, names=class_names, workers=workers, progress=bar
+            inp, out, images=images, alpha=alpha, names=class_names, workers=workers, backend=scheduler, progress=bar
         )
     kind = "overlay" if report.overlays else "colour PNG"
     typer.echo(f"Wrote {plural(len(report.files), kind)} to {out}")
