@@ -85,6 +85,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "dataset_weights",
         "pixel_histogram",
     ),
+    "vectorize": ("maps_to_shapes",),
+    "voc2labelme": ("Voc2jsonReport", "voc2json"),
     "xlsx": ("PixelDump", "dump_csv", "dump_xlsx"),
 }
 
@@ -154,6 +156,8 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         stratified_split_ids,
     )
     from .stats import DatasetStats, dataset_stats
+    from .vectorize import maps_to_shapes
+    from .voc2labelme import Voc2jsonReport, voc2json
     from .weights import (
         ClassCounts,
         ClassWeights,

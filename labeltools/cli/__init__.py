@@ -41,12 +41,12 @@ __all__ = ["COMMAND_MODULES", "OLD_SPELLINGS", "app"]
 
 #: The modules that add commands (each has ``register(app)``), relative to this package
 #: or absolute (``"labeltools._cli_voc2json"``).
-COMMAND_MODULES = (".convert", ".dataset", ".masks", ".evaluate", ".inspect")
+COMMAND_MODULES = (".convert", ".dataset", ".masks", ".evaluate", ".inspect", ".voc2json")
 
 #: Command order in --help: convert, check, prepare for training, evaluate, inspect.
 _WORKFLOW = (
     "json2voc", "json2coco", "json2yolo", "check", "stats", "split", "weights", "rgb2index",
-    "index2rgb", "eval", "dump-xlsx", "colormap",
+    "index2rgb", "eval", "dump-xlsx", "colormap", "voc2json",
 )
 
 
