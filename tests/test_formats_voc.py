@@ -100,9 +100,11 @@ def test_labelmap_text_uses_the_voc_palette_and_declares_void_last():
 
 def test_registry_resolves_writers_on_first_use():
     from labeltools.formats import WRITERS, get_writer
+    from labeltools.formats.coco import CocoWriter
     from labeltools.formats.voc import VocWriter
+    from labeltools.formats.yolo import YoloWriter
 
-    assert WRITERS == {"voc": VocWriter}
+    assert WRITERS == {"voc": VocWriter, "coco": CocoWriter, "yolo": YoloWriter}
     assert get_writer("voc") is VocWriter
-    with pytest.raises(ValueError, match=r"^format must be one of voc, got 'tiff'$"):
+    with pytest.raises(ValueError, match=r"^format must be one of coco, voc, yolo, got 'tiff'$"):
         get_writer("tiff")
