@@ -39,6 +39,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "PaletteError",
     ),
     "evaluation": ("EvalResult", "evaluate"),
+    "exports": ("json2coco", "json2yolo"),
     "formats.labelme": (
         "Annotation",
         "ImageInfo",
@@ -59,11 +60,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "rgb2index_files",
     ),
     "metrics": ("ConfusionMatrix", "SegmentationMetrics"),
-    "pipeline": ("Json2vocReport", "json2voc"),
+    "pipeline": ("ConvertReport", "Json2vocReport", "json2voc"),
     "palettes": ("Palette", "read_palette", "voc_palette"),
     "io.images": ("exif_orientation", "is_voc_palette", "open_image", "read_image"),
     "io.labelpng": ("lblread", "lblsave"),
     "raster": ("shapes_to_label",),
+    "remap": ("LabelMap", "label_map"),
     "splits": (
         "Split",
         "SplitBalance",
@@ -118,6 +120,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
         PaletteError,
     )
     from .evaluation import EvalResult, evaluate
+    from .exports import json2coco, json2yolo
     from .formats.labelme import (
         Annotation,
         ImageInfo,
@@ -141,8 +144,9 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     )
     from .metrics import ConfusionMatrix, SegmentationMetrics
     from .palettes import Palette, read_palette, voc_palette
-    from .pipeline import Json2vocReport, json2voc
+    from .pipeline import ConvertReport, Json2vocReport, json2voc
     from .raster import shapes_to_label
+    from .remap import LabelMap, label_map
     from .splits import (
         Split,
         SplitBalance,

@@ -6,6 +6,7 @@ Layout checked (ours or anyone's)::
     DATASET/SegmentationClass/<id>.png     label PNGs
     DATASET/ImageSets/Segmentation/*.txt   split lists, one id per line
     DATASET/class_names.txt                optional: the number of classes
+    DATASET/labelmap.txt                   (Datumaro / CVAT) the same, without class_names.txt
 
 Each problem has a kind, a severity (``error``: training would crash or learn
 wrong labels; ``warning``: probably a mistake; ``note``: worth knowing) and the ids it
@@ -29,6 +30,7 @@ from .errors import DatasetError, ImageReadError
 from .formats.voc import CLASS_DIR, CLASS_NAMES_FILE, IMAGE_DIR, LIST_DIR, read_id_list
 from .io.files import label_stems
 from .labels import class_names_by_index
+from .palettes import LABELMAP_FILE, labelmap_class_names
 
 if TYPE_CHECKING:
     from .engine import BackendSpec
@@ -267,6 +269,9 @@ def _num_classes(root: Path, num_classes: int | None) -> tuple[int | None, str]:
     names = root / CLASS_NAMES_FILE
     if names.is_file():
         return len(class_names_by_index(names)), CLASS_NAMES_FILE
+    labelmap = root / LABELMAP_FILE
+    if labelmap.is_file():
+        return len(labelmap_class_names(labelmap)), LABELMAP_FILE
     return None, "unknown"
 
 

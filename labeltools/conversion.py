@@ -36,6 +36,7 @@ from .formats.labelme import (
 )
 from .incremental import options_digest, stamp, up_to_date
 from .labels import IGNORE_VALUE
+from .remap import LabelMap
 
 __all__ = ["FileReport", "Settings", "convert_file"]
 
@@ -87,13 +88,16 @@ class Settings:
     names: tuple[str, ...]
     unknown: str = "error"
     overwrite: bool = False
+    #: ``--map`` rules, applied to each file's shapes before anything else (None: no map).
+    label_map: LabelMap | None = None
 
     @functools.cached_property
     def digest(self) -> str:
         """Fingerprint of every option that changes the bytes written for a file."""
-        return options_digest(
-            {"names": list(self.names), "unknown": self.unknown, **self.writer.options()}
-        )
+        doc = {"names": list(self.names), "unknown": self.unknown, **self.writer.options()}
+        if self.label_map:  # absent without a map: the records of runs without one stay valid
+            doc["map"] = [list(rule) for rule in self.label_map.rules]
+        return options_digest(doc)
 
     @functools.cached_property
     def root(self) -> str:
@@ -166,6 +170,8 @@ def _convert(
             pass  # a damaged manifest entry: convert the file again
 
     ann = parse_labelme(path, raw)  # the bytes just hashed: what was hashed is what is converted
+    if settings.label_map:
+        ann, _ = settings.label_map.apply_annotation(ann)
     src = image_source(ann)
     if src is None:
         return _convert_annotation(settings, stem, json_sha, ann, image_info(ann), None, None)

@@ -34,11 +34,12 @@ PathLike = str | os.PathLike[str]
 #: labelme's int32 value for ignored pixels (stored as ``IGNORE_INDEX`` in PNGs).
 IGNORE_VALUE = -1
 #: What a class name may not be or hold, and why: class_names.txt holds one name per line
-#: (a line break shifts every later index), labelmap.txt separates its fields with ':',
-#: and spaces around a name are invisible in every list (``'car '`` beside ``'car'``).
+#: (a line break shifts every later index) and spaces around a name are invisible in every
+#: list (``'car '`` beside ``'car'``). A ':' is allowed: VocWriter then leaves out
+#: labelmap.txt (whose separator it is) and says so.
 NAME_RULE = (
-    "a class name must be non-empty, without surrounding spaces, line breaks, "
-    "control characters or ':'"
+    "a class name must be non-empty, without surrounding spaces, line breaks or "
+    "control characters"
 )
 #: Endings of label-list files; ``--labels x.txt`` naming no file is a typo, not a class.
 _LIST_SUFFIXES = (".txt", ".names", ".lst", ".csv")
@@ -183,8 +184,6 @@ def name_problem(name: str) -> str | None:
         return "control character"
     if name != name.strip():
         return "surrounding spaces"
-    if ":" in name:
-        return "contains ':'"
     return None
 
 

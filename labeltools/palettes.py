@@ -13,6 +13,7 @@ import csv
 import functools
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,13 @@ from .colormap import VOID_COLOR, label_colormap
 from .constants import IGNORE_INDEX, IGNORE_NAME
 from .errors import PaletteError
 
-__all__ = ["Palette", "read_palette", "voc_palette"]
+__all__ = ["Palette", "labelmap_name_ok", "labelmap_text", "read_labelmap", "read_palette", "voc_palette"]
+
+#: Datumaro's and CVAT's class list with colours, beside ``ImageSets/`` in a VOC dataset.
+LABELMAP_FILE = "labelmap.txt"
+#: Datumaro's name for VOC's void label (its ``VocLabel.ignored``, value 255): its VOC
+#: exporter writes ``ignored:224,224,192::``. labelme (and labeltools) call it ``__ignore__``.
+DATUMARO_VOID_NAME = "ignored"
 
 #: Number of 24-bit RGB colours: the size of the lookup table.
 _N_COLORS = 1 << 24
@@ -184,14 +191,63 @@ def _read_text(path: Path) -> str:
         raise PaletteError(f"{path}: expected UTF-8 text, {exc.reason} at byte {exc.start}") from None
 
 
+def labelmap_name_ok(name: str) -> bool:
+    """Whether ``name`` survives a ``labelmap.txt`` line unchanged.
+
+    Datumaro splits each line on every ``:`` and strips it, and a line starting with
+    ``#`` is a comment: a name with a ``:``, a line break, surrounding spaces or a
+    leading ``#`` reads back as something else (or not at all).
+    """
+    return (
+        bool(name)
+        and name == name.strip()
+        and not name.startswith("#")
+        and not any(c in name for c in ":\r\n")
+    )
+
+
+def labelmap_text(names: Sequence[str]) -> str | None:
+    """The ``labelmap.txt`` of classes ``names`` (index = position): :func:`read_labelmap`'s pair.
+
+    One ``name:r,g,b::`` line per class in its VOC colour, then ``__ignore__:224,224,192::``,
+    which declares VOC's void colour: without it Datumaro's VOC importer stops at the first
+    void pixel ("Undeclared color"). Last, so that Datumaro's label ids (line positions)
+    stay the class indices; labelme's name, so that :func:`read_labelmap` reads it as 255.
+    ``None`` when a name cannot be written (:func:`labelmap_name_ok`): the format has no
+    escape for ``:``.
+    """
+    if not all(labelmap_name_ok(name) for name in names):
+        return None
+    cmap = label_colormap(256)
+    lines = ["# label:color_rgb:parts:actions"]
+    for i, name in enumerate(names):
+        r, g, b = (int(c) for c in cmap[i % 256])
+        lines.append(f"{name}:{r},{g},{b}::")
+    r, g, b = VOID_COLOR
+    lines.append(f"{IGNORE_NAME}:{r},{g},{b}::")
+    return "\n".join(lines) + "\n"
+
+
+def _is_void(name: str, color_text: str) -> bool:
+    if name == IGNORE_NAME:
+        return True
+    # Datumaro's VOC label map ends with ``ignored`` in the void colour: VOC's 255, which
+    # a class index by line position (21 in VOC) would silently turn into a class.
+    return name == DATUMARO_VOID_NAME and color_text.replace(" ", "") in (
+        "",
+        ",".join(str(c) for c in VOID_COLOR),
+    )
+
+
 def read_labelmap(path: str | os.PathLike[str]) -> Palette:
     """Read a Datumaro / CVAT ``labelmap.txt``: ``name:r,g,b:parts:actions`` per line.
 
     Lines starting with ``#`` (the ``# label:color_rgb:parts:actions`` header) and
     blank lines are skipped. Class index = position among the label lines, except
-    labelme's ``__ignore__``, which is 255 and takes no index. A label without a
-    colour gets the VOC colour of its index, as Datumaro does. The VOC void colour
-    maps to 255 unless the file gives it to a class.
+    void, which is 255 and takes no index: labelme's ``__ignore__`` (what json2voc
+    writes) and Datumaro's ``ignored`` in the VOC void colour (what its VOC exporter
+    writes). A label without a colour gets the VOC colour of its index, as Datumaro
+    does. The VOC void colour maps to 255 unless the file gives it to a class.
     """
     p = Path(path)
     entries: list[tuple[int, int, str, tuple[int, int, int]]] = []
@@ -212,7 +268,7 @@ def read_labelmap(path: str | os.PathLike[str]) -> Palette:
                 f"{p}: line {lineno}: label {name!r} already defined on line {names[name]}"
             )
         names[name] = lineno
-        if name == IGNORE_NAME:
+        if _is_void(name, fields[1]):
             cls = IGNORE_INDEX
         else:
             if index >= IGNORE_INDEX:
@@ -231,6 +287,12 @@ def read_labelmap(path: str | os.PathLike[str]) -> Palette:
     if not entries:
         raise PaletteError(f"{p}: expected name:r,g,b:parts:actions lines, found none")
     return _build(p, entries)
+
+
+def labelmap_class_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The class names of a ``labelmap.txt`` by index (void lines are no class)."""
+    pal = read_labelmap(path)
+    return tuple(n for n, i in zip(pal.names, pal.indices) if i != IGNORE_INDEX)
 
 
 CSV_HEADER = ("index", "name", "r", "g", "b")

@@ -38,6 +38,7 @@ from .formats.voc import VocWriter
 from .incremental import Records, owned_outputs, sweep
 from .io.files import output_errors
 from .labels import LabelSet, check_discovered_names, discover_labels, parse_labels
+from .remap import LabelMap
 
 if TYPE_CHECKING:
     from .splits import Split
@@ -47,6 +48,7 @@ __all__ = [
     "ConvertReport",
     "Json2vocReport",
     "convert_dataset",
+    "find_inputs",
     "json2voc",
     "scan_batch",
     "scan_labels",
@@ -72,6 +74,8 @@ class ConvertReport:
     split: Split | None
     seconds: float
     warnings: tuple[str, ...] = field(default=())
+    #: Shapes each ``--map`` rule touched (``"SRC=DST"`` -> count), or ``None`` without a map.
+    remapped: Mapping[str, int] | None = None
 
     def _count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -131,6 +135,7 @@ class ConvertReport:
                 else None
             ),
             "warnings": list(self.warnings),
+            **({} if self.remapped is None else {"remapped": dict(self.remapped)}),
             "seconds": round(self.seconds, 3),
         }
 
@@ -168,7 +173,8 @@ def _check_link(p: Path) -> None:
         raise InputError(f"{p}: a broken symbolic link (to {os.readlink(p)})") from None
 
 
-def _find_inputs(input_dir: Path, recursive: bool, output_dir: Path) -> list[tuple[Path, str]]:
+def find_inputs(input_dir: Path, recursive: bool, output_dir: Path) -> list[tuple[Path, str]]:
+    """``(json path, output stem)`` of every input file, sorted; raises for none or clashes."""
     if not input_dir.is_dir():
         raise InputError(f"{input_dir}: no such input folder")
     out_resolved = output_dir.resolve()
@@ -264,10 +270,14 @@ def _first_pass(
     workers: int | None,
     backend: BackendSpec,
     in_dir: Path,
-) -> tuple[dict[Path, FileReport], dict[str, list[Path]]]:
-    """Every label of every file (label -> files, in input order), and the files that failed."""
+    label_map: LabelMap | None = None,
+) -> tuple[dict[Path, FileReport], dict[str, list[Path]], set[str], dict[str, int]]:
+    """Every label of every file after ``label_map`` (label -> files, in input order), the
+    files that failed, the labels as written, and the shapes each rule touched."""
     failures: dict[Path, FileReport] = {}
     found: dict[str, list[Path]] = {}
+    written: set[str] = set()
+    remapped: dict[str, int] = {}
     paths = [str(p) for p, _ in jobs]
     batches = [paths[i : i + LABEL_BATCH] for i in range(0, len(paths), LABEL_BATCH)]
     results = run(scan_batch, batches, workers=workers, backend=backend, reads=(in_dir,))
@@ -281,9 +291,14 @@ def _first_pass(
                     stem, str(path), "failed", error=message, error_type=error_type
                 )
                 continue
+            if label_map:
+                written.update(file_labels)
+                file_labels, counts = label_map.map_labels(file_labels)
+                for rule, n in counts.items():
+                    remapped[rule] = remapped.get(rule, 0) + n
             for label in dict.fromkeys(file_labels):
                 found.setdefault(label, []).append(path)
-    return failures, found
+    return failures, found, written, remapped
 
 
 def _unknown_labels_error(
@@ -323,11 +338,14 @@ def convert_dataset(
     workers: int | None = None,
     backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
+    label_map: LabelMap | None = None,
 ) -> ConvertReport:
     """Convert a folder of labelme JSON files into a dataset that ``writer`` lays out.
 
     The parameters are :func:`json2voc`'s; ``writer`` is unbound (the pipeline binds
-    it to the classes once they are known). Returns a :class:`ConvertReport`.
+    it to the classes once they are known). ``label_map`` (``--map``,
+    :mod:`labeltools.remap`) renames, merges, ignores or drops labels before anything
+    else sees them. Returns a :class:`ConvertReport`.
     """
     if backend is not None and not hasattr(backend, "map_chunks"):
         # An address, "local:N" or a Client: open it once for both passes (one LocalCluster,
@@ -345,11 +363,13 @@ def convert_dataset(
         raise ValueError(f"val ratio must be in [0, 1), got {val_ratio!r}")
     in_dir = Path(input_dir)
     out_dir = Path(output_dir)
-    jobs = _find_inputs(in_dir, recursive, out_dir)
+    jobs = find_inputs(in_dir, recursive, out_dir)
     label_set_ = parse_labels(labels) if labels is not None else None
 
     # First pass: every label of every file, before anything is written.
-    failures, found = _first_pass(jobs, keep_going, workers, backend, in_dir)
+    failures, found, written, remapped = _first_pass(
+        jobs, keep_going, workers, backend, in_dir, label_map
+    )
     if label_set_ is None:
         check_discovered_names(found, in_dir)
         label_set_ = discover_labels(found)
@@ -371,7 +391,8 @@ def convert_dataset(
         return _convert_locked(
             records, writer, in_dir, jobs, failures, label_set_, start, unknown=unknown,
             val_ratio=val_ratio, seed=seed, overwrite=overwrite, keep_going=keep_going,
-            workers=workers, backend=backend, progress=progress,
+            workers=workers, backend=backend, progress=progress, label_map=label_map,
+            written=written, remapped=remapped,
         )
 
 
@@ -398,6 +419,9 @@ def _convert_locked(
     workers: int | None,
     backend: BackendSpec,
     progress: Callable[[int, int], None] | None,
+    label_map: LabelMap | None,
+    written: set[str],
+    remapped: Mapping[str, int],
 ) -> ConvertReport:
     """The writing half of :func:`convert_dataset`, run while holding the folder's lock."""
     out_dir = records.output_dir
@@ -409,7 +433,7 @@ def _convert_locked(
     previous = {} if overwrite else known
     owned = owned_outputs(out_dir, known)
 
-    settings = Settings(out_dir, writer, label_set_.names, unknown, overwrite)
+    settings = Settings(out_dir, writer, label_set_.names, unknown, overwrite, label_map or None)
     todo = [(str(p), stem, previous.get(stem)) for p, stem in jobs if p not in failures]
     fn = functools.partial(convert_file, settings)
     reports: dict[str, FileReport] = {}
@@ -447,7 +471,7 @@ def _convert_locked(
     from .splits import split_ids
 
     split = None
-    warnings = []
+    warnings = label_map.unused(written) if label_map else []
     if converted:
         held_out = _held_out(writer, out_dir)
         done = [rep.stem for rep in converted if rep.stem not in held_out]
@@ -479,6 +503,7 @@ def _convert_locked(
         split=split,
         seconds=time.perf_counter() - start,
         warnings=tuple(warnings),
+        remapped=dict(sorted(remapped.items())) if label_map else None,
     )
 
 
@@ -508,6 +533,7 @@ def json2voc(
     workers: int | None = None,
     backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
+    label_map: LabelMap | None = None,
 ) -> Json2vocReport:
     """Convert a folder of labelme JSON files into a VOC segmentation dataset.
 
@@ -518,7 +544,8 @@ def json2voc(
     ``None``/0 = all CPUs; ``backend`` (an engine Backend, an Executor, a Dask
     address or Client: see :mod:`labeltools.engine`) overrides it. ``progress(done, total)`` is called as files finish.
     Without ``keep_going`` the first failing file raises its error; with it, the
-    failures are in the report. Returns a :class:`Json2vocReport`.
+    failures are in the report. ``label_map``: ``--map`` rules (:func:`labeltools.label_map`).
+    Returns a :class:`Json2vocReport`.
     """
     report = convert_dataset(
         input_dir,
@@ -534,6 +561,7 @@ def json2voc(
         workers=workers,
         backend=backend,
         progress=progress,
+        label_map=label_map,
     )
     base = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}
     return Json2vocReport(**base, npy=npy, objects=objects, viz=viz)

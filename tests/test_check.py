@@ -152,6 +152,19 @@ def test_num_classes_option_and_unknown(clean):
     assert report.ok and report.num_classes is None and report.num_classes_source == "unknown"
 
 
+def test_classes_from_a_datumaro_labelmap(clean):
+    # Datumaro's VOC exporter writes labelmap.txt and no class_names.txt; its void line is no class.
+    (clean / "class_names.txt").unlink()
+    (clean / "labelmap.txt").write_text(
+        "# label:color_rgb:parts:actions\nbackground:0,0,0::\ncat:128,0,0::\nignored:224,224,192::\n"
+    )
+    report = check_dataset(clean)
+    assert (report.num_classes, report.num_classes_source) == (2, "labelmap.txt")
+    assert not report.ok  # dog (2) is now out of range
+    (clean / "class_names.txt").write_text("_background_\ncat\ndog\n")
+    assert check_dataset(clean).num_classes_source == "class_names.txt"  # it wins
+
+
 def test_all_ignore_label_is_empty(clean):
     lblsave(clean / "SegmentationClass" / "c.png", np.full((H, W), 255, dtype=np.uint8))
     assert check_dataset(clean).problem("empty_label").details == ("all ignore",)

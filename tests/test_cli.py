@@ -205,6 +205,8 @@ def test_choice_options_list_the_librarys_tuples():
     choices = {(c, p): kind.choices for c, p, kind in _library_choices()}
     assert choices == {
         ("json2voc", "unknown"): pipeline.UNKNOWN_MODES,
+        ("json2coco", "unknown"): pipeline.UNKNOWN_MODES,
+        ("json2yolo", "unknown"): pipeline.UNKNOWN_MODES,
         ("rgb2index", "unknown"): masks.UNKNOWN_MODES,
         ("weights", "method"): weights.METHODS,
         ("eval", "absent"): metrics.ABSENT_POLICIES,

@@ -204,3 +204,179 @@ def test_readme_migration_line_imports():
     namespace: dict = {}
     exec(after, namespace)
     assert namespace["label_colormap"] is label_colormap
+
+
+# ----------------------------------------------------------------------------- the 3.x-5.x surface
+
+
+def _jpeg(arr, orientation=None):
+    buf = io.BytesIO()
+    img = PIL.Image.fromarray(arr)
+    if orientation is None:
+        img.save(buf, format="JPEG")
+    else:
+        exif = PIL.Image.Exif()
+        exif[0x0112] = orientation
+        img.save(buf, format="JPEG", exif=exif)
+    return buf.getvalue()
+
+
+def test_image_bytes_round_trips():
+    from labeltools.compat import (
+        img_arr_to_b64,
+        img_arr_to_data,
+        img_data_to_arr,
+        img_data_to_pil,
+        img_data_to_png_data,
+        img_pil_to_data,
+    )
+
+    arr = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    png = img_arr_to_data(arr)
+    assert png.startswith(b"\x89PNG") and img_data_to_arr(png).tolist() == arr.tolist()
+    assert img_pil_to_data(img_data_to_pil(png)) == png
+    assert img_data_to_png_data(png) == png
+    b64 = img_arr_to_b64(arr)  # labelme 3.x-5.2: base64.encodebytes, bytes ending in a newline
+    assert isinstance(b64, bytes) and b64.endswith(b"\n")
+    assert img_b64_to_arr(b64).tolist() == arr.tolist()
+    with pytest.raises(ImageReadError, match=r"^img_data_to_arr: the data is not a readable image$"):
+        img_data_to_arr(b"not an image")
+
+
+def test_apply_exif_orientation():
+    from labeltools.compat import apply_exif_orientation, img_data_to_pil
+
+    arr = np.zeros((2, 4, 3), dtype=np.uint8)
+    plain = img_data_to_pil(_jpeg(arr))
+    assert apply_exif_orientation(plain) is plain
+    turned = apply_exif_orientation(img_data_to_pil(_jpeg(arr, orientation=6)))
+    assert turned.size == (2, 4)  # 6 = rotate 270: width and height swap
+
+
+def test_masks_to_bboxes():
+    from labeltools.compat import masks_to_bboxes
+
+    masks = np.zeros((2, 4, 5), dtype=bool)
+    masks[0, 1:3, 2:4] = True
+    masks[1, 0, 0] = True
+    boxes = masks_to_bboxes(masks)
+    assert boxes.dtype == np.float32 and boxes.tolist() == [[1, 2, 3, 4], [0, 0, 1, 1]]
+    with pytest.raises(ValueError, match=r"^masks.dtype must be bool type, but it is uint8$"):
+        masks_to_bboxes(masks.astype(np.uint8))
+    with pytest.raises(ValueError, match=r"^masks_to_bboxes: mask #0 is empty: it has no box$"):
+        masks_to_bboxes(np.zeros((1, 2, 2), dtype=bool))
+
+
+def test_polygons_to_mask_and_labelme_shapes_to_label():
+    from labeltools.compat import labelme_shapes_to_label, polygons_to_mask
+
+    square = [[1, 1], [3, 1], [3, 2], [1, 2]]
+    np.testing.assert_array_equal(polygons_to_mask((4, 5), square), shape_to_mask((4, 5), square))
+    shapes = [{"label": "b", "points": square}, {"label": "a", "points": [[0, 0], [1, 1]], "shape_type": "rectangle"}]
+    cls, mapping = labelme_shapes_to_label((4, 5), shapes)
+    assert mapping == {"_background_": 0, "b": 1, "a": 2}  # order of first appearance
+    assert cls.dtype == np.int32 and cls[0, 0] == 2 and cls[2, 2] == 1
+
+
+def test_shapes_to_label_3x_types():
+    shapes = [
+        {"label": "cat-1", "points": [[0, 0], [1, 0], [1, 1], [0, 1]]},
+        {"label": "cat-2", "points": [[3, 3], [4, 3], [4, 4], [3, 4]]},
+        {"label": "cat-1", "points": [[0, 3], [1, 3], [1, 4], [0, 4]]},
+    ]
+    cls, ins = shapes_to_label((5, 5), shapes, {"_background_": 0, "cat": 1}, type="instance")
+    assert cls.dtype == np.int32 and cls[0, 0] == cls[4, 4] == 1 and cls[2, 2] == 0
+    assert (ins[0, 0], ins[4, 4], ins[4, 0]) == (1, 2, 1)  # "cat-1" twice is one instance
+    only = shapes_to_label((5, 5), shapes[:1], {"cat-1": 3}, type="class")
+    assert isinstance(only, np.ndarray) and only[1, 1] == 3
+    with pytest.raises(LabelNameError, match=r"^shape #0 \(polygon\): class 'cat' of label 'cat-1' is not"):
+        shapes_to_label((5, 5), shapes, {"dog": 1}, type="instance")
+    with pytest.raises(ValueError, match=r"^shapes_to_label: type must be 'class' or 'instance', got 'x'$"):
+        shapes_to_label((5, 5), shapes, {}, type="x")
+
+
+def test_linestrip_has_labelme_utils_plain_joints():
+    # labelme.utils draws linestrips with plain joints; labeltools' converter rounds them.
+    strip = {"label": "a", "points": [[5, 5], [30, 5], [5, 12]], "shape_type": "linestrip"}
+    cls, _ = shapes_to_label((40, 40), [strip], {"a": 1})
+    typed, _ = typed_shapes_to_label((40, 40), [read_shape(strip)], {"a": 1})
+    assert cls.sum() < typed.sum()
+    np.testing.assert_array_equal(cls, shape_to_mask((40, 40), strip["points"], "linestrip"))
+
+
+def read_shape(raw):
+    from labeltools import Shape
+
+    return Shape(label=raw["label"], shape_type=raw["shape_type"], points=tuple(map(tuple, raw["points"])))
+
+
+def test_label2rgb_like_labelme_3():
+    from labeltools.compat import label2rgb
+
+    lbl = np.array([[0, 1], [-1, 2]])
+    viz = label2rgb(lbl, n_labels=3)
+    assert viz.dtype == np.uint8 and viz.shape == (2, 2, 3)
+    assert viz.tolist() == [[[0, 0, 0], [128, 0, 0]], [[0, 0, 0], [0, 128, 0]]]
+    img = np.full((2, 2, 3), 100, dtype=np.uint8)
+    assert label2rgb(lbl, img, n_labels=3)[0, 1].tolist() == [114, 50, 50]  # 0.5 * 128 + 0.5 * 100
+    with pytest.raises(ValueError, match=r"^label2rgb: label values must be in \[-1, 2\] for 3 colours, got -1\.\.5$"):
+        label2rgb(np.array([[5, -1]]), n_labels=3)
+
+
+def test_labelme3_lblsave_and_shapes_to_label(tmp_path):
+    from labeltools.compat import labelme3
+
+    lbl = np.array([[0, 1], [-1, 254]], dtype=np.int32)
+    labelme3.lblsave(str(tmp_path / "a"), lbl)
+    with PIL.Image.open(tmp_path / "a.png") as img:
+        assert img.mode == "P" and np.array(img).tolist() == [[0, 1], [255, 254]]
+        assert len(img.getpalette()) == 255 * 3  # 3.x: label_colormap(255), no colour for void
+    with pytest.raises(LabelValueError, match=r"label values must be in \[-1, 254\].*got min 0, max 255"):
+        labelme3.lblsave(str(tmp_path / "b"), np.array([[0, 255]]))
+    square = [{"label": "a", "points": [[0, 0], [1, 0], [1, 1], [0, 1]]}]
+    assert isinstance(labelme3.shapes_to_label((2, 2), square, {"a": 1}), np.ndarray)
+    assert labelme3.utils is labelme3
+
+
+def test_import_compat_as_labelme():
+    import labeltools.compat as labelme
+
+    assert labelme.utils.img_data_to_arr is labelme.img_data_to_arr
+    assert labelme.utils.lblsave is labelme.lblsave
+    assert sorted(labelme.__all__) == labelme.__all__
+
+
+def test_label_file_like_labelme(tmp_path):
+    from labeltools.compat import LabelFile, LabelFileError, img_data_to_arr
+
+    from .conftest import SAMPLE_DATA
+
+    photo = LabelFile(filename=str(SAMPLE_DATA / "portrait_004.json"))  # EXIF orientation 6
+    assert img_data_to_arr(photo.imageData).shape[:2] == (480, 360)  # re-encoded upright, as labelme
+    assert photo.imageData[:2] == b"\xff\xd8" and photo.imagePath == "portrait_004.jpg"
+    assert set(photo.shapes[0]) == {
+        "label", "points", "shape_type", "flags", "description", "group_id", "mask", "other_data"
+    }
+    embedded = LabelFile(filename=str(SAMPLE_DATA / "yard_003.json"))
+    raw = json.loads((SAMPLE_DATA / "yard_003.json").read_text())
+    assert embedded.imageData == base64.b64decode(raw["imageData"])
+    masks = [s["mask"] for s in embedded.shapes if s["shape_type"] == "mask"]
+    assert masks and all(m.dtype == bool and m.ndim == 2 for m in masks)
+    broken = tmp_path / "x.json"
+    broken.write_text("{")
+    with pytest.raises(LabelmeFormatError):
+        LabelFile(filename=str(broken))
+    assert issubclass(LabelFileError, LabelmeFormatError)
+
+
+def test_draw_label_and_draw_instances_draw():
+    pytest.importorskip("matplotlib", reason="draw_label/draw_instances draw with matplotlib, as labelme 3.x")
+    from labeltools.compat import draw_instances, draw_label
+
+    lbl = np.zeros((40, 60), dtype=np.int32)
+    lbl[10:30, 10:30] = 1
+    img = np.full((40, 60, 3), 200, dtype=np.uint8)
+    viz = draw_label(lbl, img, ["_background_", "a"])
+    assert viz.dtype == np.uint8 and viz.shape == (40, 60, 3)
+    boxed = draw_instances(img, bboxes=[(5, 5, 20, 20)], labels=[1], captions=["a"])
+    assert boxed.shape == img.shape and boxed[5, 12].tolist() == [128, 0, 0]

@@ -89,19 +89,22 @@ def test_writer_refuses_classes_it_cannot_store():
     assert VocWriter(npy=True).bind(many).class_png is False
 
 
-def test_labelmap_text_uses_the_voc_palette():
-    from labeltools.formats.voc import labelmap_text
+def test_labelmap_text_uses_the_voc_palette_and_declares_void_last():
+    from labeltools.palettes import labelmap_text
 
     assert labelmap_text(["_background_", "cat"]) == (
         "# label:color_rgb:parts:actions\n_background_:0,0,0::\ncat:128,0,0::\n"
+        "__ignore__:224,224,192::\n"
     )
 
 
 def test_registry_resolves_writers_on_first_use():
     from labeltools.formats import WRITERS, get_writer
+    from labeltools.formats.coco import CocoWriter
     from labeltools.formats.voc import VocWriter
+    from labeltools.formats.yolo import YoloWriter
 
-    assert WRITERS == {"voc": VocWriter}
+    assert WRITERS == {"voc": VocWriter, "coco": CocoWriter, "yolo": YoloWriter}
     assert get_writer("voc") is VocWriter
-    with pytest.raises(ValueError, match=r"^format must be one of voc, got 'tiff'$"):
+    with pytest.raises(ValueError, match=r"^format must be one of coco, voc, yolo, got 'tiff'$"):
         get_writer("tiff")

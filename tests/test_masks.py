@@ -138,6 +138,61 @@ def test_labelmap_ignore_entry_is_255(tmp_path):
     assert dict(zip(pal.names, pal.indices.tolist())) == {"__ignore__": 255, "_background_": 0, "cat": 1}
 
 
+def test_labelmap_datumaro_voc_ignored_is_255(tmp_path):
+    # Datumaro's VOC label map: 21 classes, then "ignored" in the void colour (VOC's 255).
+    voc = ["background", "aeroplane", "bicycle"]
+    cmap = voc_palette().colors
+    lines = [f"{n}:{','.join(str(int(c)) for c in cmap[i])}::" for i, n in enumerate(voc)]
+    p = tmp_path / "labelmap.txt"
+    p.write_text("\n".join(["# label:color_rgb:parts:actions", *lines, "ignored:224,224,192::"]))
+    pal = read_labelmap(p)
+    assert pal.indices.tolist() == [0, 1, 2, 255]
+    assert rgb2index(np.array([[[224, 224, 192], [0, 128, 0]]], dtype=np.uint8), pal).tolist() == [[255, 2]]
+    # in another colour, "ignored" is just a class name
+    p.write_text("background:0,0,0::\nignored:1,2,3::\n")
+    assert read_labelmap(p).indices.tolist() == [0, 1, 255]
+
+
+def test_json2voc_labelmap_reads_back(tmp_path):
+    from labeltools import json2voc
+
+    from .conftest import ROOT
+
+    out = tmp_path / "voc"
+    json2voc(ROOT / "sample_data", out, ROOT / "sample_data" / "labels.txt", workers=1, objects=False)
+    pal = read_labelmap(out / "labelmap.txt")
+    names = (out / "class_names.txt").read_text().split()
+    assert pal.names == (*names, "__ignore__")
+    assert pal.indices.tolist() == [*range(len(names)), 255]
+    np.testing.assert_array_equal(pal.colors, voc_palette().colors[[*range(len(names)), 255]])
+
+
+def test_labelmap_text_round_trips(tmp_path):
+    from labeltools.palettes import labelmap_text
+
+    text = labelmap_text(["_background_", "potted plant", "tv/monitor"])
+    assert text == (
+        "# label:color_rgb:parts:actions\n_background_:0,0,0::\npotted plant:128,0,0::\n"
+        "tv/monitor:0,128,0::\n__ignore__:224,224,192::\n"
+    )
+    (tmp_path / "labelmap.txt").write_text(text)
+    pal = read_labelmap(tmp_path / "labelmap.txt")
+    assert pal.names == ("_background_", "potted plant", "tv/monitor", "__ignore__")
+    assert pal.indices.tolist() == [0, 1, 2, 255]
+    assert labelmap_text(["_background_", "cat:tabby"]) is None  # ':' has no escape
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [("car", True), ("tv/monitor", True), ("potted plant", True), ("a:b", False), (" car", False),
+     ("#car", False), ("", False), ("a\nb", False)],
+)
+def test_labelmap_name_ok(name, ok):
+    from labeltools.palettes import labelmap_name_ok
+
+    assert labelmap_name_ok(name) is ok
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -107,6 +107,7 @@ def test_small_dataset_exact_pixels_and_layout(small, tmp_path):
     assert (out / "class_names.txt").read_text() == "_background_\ncat\ndog\n"
     assert (out / "labelmap.txt").read_text() == (
         "# label:color_rgb:parts:actions\n_background_:0,0,0::\ncat:128,0,0::\ndog:0,128,0::\n"
+        "__ignore__:224,224,192::\n"
     )
     cls = lblread(out / "SegmentationClass" / "a.png")
     assert cls.shape == (H, W)
@@ -512,3 +513,20 @@ def test_label_pass_maps_batches_and_raises_the_first_bad_file(tmp_path):
     assert [f.stem for f in report.failures] == [f"f{LABEL_BATCH + 2:03d}"]
     assert report.labels.names == ("_background_", "cat", "dog")
     assert report.written == LABEL_BATCH + 4
+
+
+def test_label_with_colon_gets_no_labelmap(small, tmp_path):
+    # labelmap.txt splits on ':' (Datumaro too): such a name cannot be written so that it reads
+    # back. class_names.txt holds it; a labelmap.txt of an earlier run is not left naming others.
+    out = tmp_path / "out"
+    json2voc(small, out, "cat,dog", workers=1)
+    assert (out / "labelmap.txt").is_file()
+    for path in small.glob("*.json"):
+        path.write_text(path.read_text().replace('"cat"', '"cat:tabby"'))
+    report = json2voc(small, out, "cat:tabby,dog", workers=1)
+    assert not (out / "labelmap.txt").exists()
+    assert (out / "class_names.txt").read_text() == "_background_\ncat:tabby\ndog\n"
+    assert report.warnings[-1] == (
+        "labelmap.txt not written: class name 'cat:tabby' cannot be a labelmap.txt name "
+        "(name:r,g,b:parts:actions has no escape for ':'); class_names.txt has every name"
+    )

@@ -15,7 +15,7 @@ from labeltools import (
     lblsave,
 )
 from labeltools.formats.voc import find_labels
-from labeltools.weights import pixel_histogram, save_weights
+from labeltools.weights import pixel_histogram, save_weights, weights_path
 
 
 def _write(tmp_path: Path, name: str, arr) -> Path:
@@ -244,6 +244,35 @@ def test_save_weights_round_trip(tmp_path):
     back = np.load(path)
     assert back.dtype == np.float64 and back.tolist() == [1.5, 2.25]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npy"]
+
+
+def test_weights_path_names_the_file_a_deeplab_trainer_loads(tmp_path):
+    # pytorch-deeplab-xception: os.path.join(db_root_dir(dataset), dataset + '_classes_weights.npy')
+    assert weights_path(tmp_path / "VOC2012", "pascal") == tmp_path / "VOC2012" / "pascal_classes_weights.npy"
+    assert weights_path(tmp_path / "VOC2012") == tmp_path / "VOC2012" / "VOC2012_classes_weights.npy"
+    with pytest.raises(ValueError, match=r"^dataset_name must be a plain name such as 'pascal', got 'a/b'$"):
+        weights_path(tmp_path, "a/b")
+
+
+def test_dataset_weights_save(tmp_path):
+    root = _dataset(tmp_path)
+    result = dataset_weights(root)
+    assert result.save(dataset_name="pascal") == root / "pascal_classes_weights.npy"
+    assert result.save() == root / "voc_classes_weights.npy"
+    np.testing.assert_array_equal(np.load(root / "pascal_classes_weights.npy"), result.weights.weights)
+    with pytest.raises(ValueError, match=r"^give out or dataset_name, not both$"):
+        result.save(tmp_path / "w.npy", dataset_name="pascal")
+
+
+def test_cli_weights_dataset_name(tmp_path):
+    from .conftest import run_cli
+
+    root = _dataset(tmp_path)
+    done = run_cli("weights", str(root), "--dataset-name", "pascal")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"Wrote {root / 'pascal_classes_weights.npy'}"
+    bad = run_cli("weights", str(root), "--dataset-name", "pascal", "--out", str(tmp_path / "w.npy"))
+    assert bad.returncode == 2 and "give --out or --dataset-name, not both" in bad.stderr
 
 
 def test_label_value_counts_p_l_and_1(tmp_path):

@@ -49,8 +49,8 @@ INTERRUPTED_STATUS = 130
 
 #: Command order in --help: convert, check, prepare for training, evaluate, inspect.
 _WORKFLOW = (
-    "json2voc", "check", "stats", "split", "weights", "rgb2index", "index2rgb", "eval",
-    "dump-xlsx", "colormap", "voc2json",
+    "json2voc", "json2coco", "json2yolo", "check", "stats", "split", "weights", "rgb2index",
+    "index2rgb", "eval", "dump-xlsx", "colormap", "voc2json",
 )
 
 

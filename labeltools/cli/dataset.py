@@ -235,6 +235,10 @@ def weights_cmd(
         Optional[Path],
         typer.Option("--out", help="Weights .npy to write (default: <dataset>_classes_weights.npy in the dataset root)."),
     ] = None,
+    dataset_name: Annotated[
+        Optional[str],
+        typer.Option("--dataset-name", help="Write <NAME>_classes_weights.npy in the dataset root, the file a trainer loads (deeplab: pascal)."),
+    ] = None,
     counts_out: Annotated[Optional[Path], typer.Option("--counts", help="Also write the raw counts and weights as JSON.")] = None,
     ignore_out_of_range: Annotated[
         bool,
@@ -244,14 +248,22 @@ def weights_cmd(
     scheduler: Scheduler = None,
 ) -> None:
     """Class-balancing loss weights from the pixel counts of the label PNGs."""
-    from ..weights import dataset_weights, save_counts
+    from ..weights import dataset_weights, save_counts, weights_path
 
+    if dataset_name is not None:
+        # Before counting: a bad name should not cost a pass over the dataset.
+        if out is not None:
+            raise typer.BadParameter("give --out or --dataset-name, not both", param_hint="--dataset-name")
+        try:
+            weights_path(dataset, dataset_name)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--dataset-name") from None
     with Bar("counting pixels") as bar:
         result = dataset_weights(
             dataset, list_file=list_file, num_classes=num_classes, method=method,
             ignore_out_of_range=ignore_out_of_range, workers=workers, backend=scheduler, progress=bar,
         )
-    target = result.save(out)
+    target = result.save(out, dataset_name=dataset_name)
     if counts_out is not None:
         save_counts(counts_out, result)
     names = result.labels.class_names

@@ -1,7 +1,8 @@
 """Dataset formats: one module per format, each a reader and/or a writer.
 
 ``labelme`` reads and validates labelme JSON; ``voc`` is the PASCAL VOC layout and
-json2voc's writer. A writer implements :class:`labeltools.formats.base.Writer`; the
+json2voc's writer; ``coco`` and ``yolo`` are json2coco's and json2yolo's, over the
+object instances of ``instances``. A writer implements :class:`labeltools.formats.base.Writer`; the
 pipeline (:mod:`labeltools.pipeline`) runs any of them with resume, workers and
 backends. Adding a format: one module here, one line in ``_WRITERS``, its tests.
 
@@ -22,6 +23,8 @@ __all__ = ["WRITERS", "get_writer"]
 #: format name -> (module in this package, writer class): the registry.
 _WRITERS: dict[str, tuple[str, str]] = {
     "voc": ("voc", "VocWriter"),
+    "coco": ("coco", "CocoWriter"),
+    "yolo": ("yolo", "YoloWriter"),
 }
 
 

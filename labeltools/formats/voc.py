@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -57,7 +57,6 @@ __all__ = [
     "VocWriter",
     "find_labels",
     "label_folder",
-    "labelmap_text",
     "read_id_lines",
     "read_id_list",
 ]
@@ -197,18 +196,6 @@ def find_labels(path: str | os.PathLike[str], list_file: str | os.PathLike[str] 
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def labelmap_text(names: Sequence[str]) -> str:
-    """``labelmap.txt``: ``name:r,g,b::`` per class in the VOC palette's colours."""
-    from ..colormap import label_colormap
-
-    cmap = label_colormap(256)
-    lines = ["# label:color_rgb:parts:actions"]
-    for i, name in enumerate(names):
-        r, g, b = (int(c) for c in cmap[i % 256])
-        lines.append(f"{name}:{r},{g},{b}::")
-    return "\n".join(lines) + "\n"
 
 
 def _pixels(img: Image.Image) -> np.ndarray:
@@ -414,9 +401,22 @@ class VocWriter:
                 atomic_write_text(output_dir / rel, "".join(f"{i}\n" for i in ids))
                 files.append(rel)
         atomic_write_text(output_dir / CLASS_NAMES_FILE, "".join(f"{n}\n" for n in self.names))
-        atomic_write_text(output_dir / LABELMAP_FILE, labelmap_text(self.names))
-        files += [CLASS_NAMES_FILE, LABELMAP_FILE]
+        files.append(CLASS_NAMES_FILE)
         warnings = []
+        from ..palettes import labelmap_name_ok, labelmap_text  # NumPy: not at import
+
+        labelmap = labelmap_text(self.names)
+        if labelmap is None:
+            # A stale labelmap.txt would name other classes; class_names.txt has them all.
+            (output_dir / LABELMAP_FILE).unlink(missing_ok=True)
+            bad = next(n for n in self.names if not labelmap_name_ok(n))
+            warnings.append(
+                f"labelmap.txt not written: class name {bad!r} cannot be a labelmap.txt name "
+                "(name:r,g,b:parts:actions has no escape for ':'); class_names.txt has every name"
+            )
+        else:
+            atomic_write_text(output_dir / LABELMAP_FILE, labelmap)
+            files.append(LABELMAP_FILE)
         overflow = [stem for stem, summary in summaries if summary["instances"] > MAX_INSTANCES]
         if overflow and self.objects:
             warnings.append(

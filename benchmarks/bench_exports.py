@@ -1,0 +1,216 @@
+"""json2coco and json2yolo against the converters users run today.
+
+Corpus: bench_json2voc's seeded labelme files (~500x375 JPEGs, 2-8 overlapping polygons,
+rectangles and circles, some grouped), 2000 of them (``--quick``: 24). Every variant is a
+whole process (start-up included) writing into a fresh folder, timed side by side in
+this one invocation:
+
+* labeltools json2coco / json2yolo with one worker per core (``--workers <cores>``).
+* labelme's recipe, examples/instance_segmentation/labelme2coco.py (``--noviz``),
+  written out below without importing labelme: LabelFile's image loading (decode, EXIF
+  transpose, re-encode, decode again), a JPEG re-encode at quality 75, a full-size mask
+  per shape, pycocotools for area and bbox; single process, as users run it.
+* the ``labelme2coco`` package (fcakyon's, on sahi; writes the JSON only, no images).
+* the ``labelme2yolo`` package (a Rust binary; ``--output_format polygon``).
+
+A package reference runs from ``$LABELTOOLS_BENCH_PYTHON`` (a Python that has it: they
+pull in sahi, shapely, matplotlib) or this one; when it cannot be found the line says so
+and the ratio is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from _timing import ROOT
+from bench_json2voc import make_corpus
+
+#: labelme's examples/instance_segmentation/labelme2coco.py with LabelFile's loading and
+#: utils.shape_to_mask, reimplemented (labelme is a Qt application; the benchmark does
+#: not install it). The per-shape full-size masks and the re-encodes are its cost.
+RECIPE = textwrap.dedent(
+    r'''
+    import base64, collections, glob, io, json, math, os, os.path as osp, sys, uuid
+    import numpy as np
+    import PIL.Image, PIL.ImageDraw, PIL.ImageOps
+    import pycocotools.mask
+
+    def load_image_file(filename):  # labelme.LabelFile.load_image_file
+        image_pil = PIL.ImageOps.exif_transpose(PIL.Image.open(filename))
+        with io.BytesIO() as f:
+            ext = osp.splitext(filename)[1].lower()
+            image_pil.save(f, format="JPEG" if ext in (".jpg", ".jpeg") else "PNG")
+            return f.getvalue()
+
+    def img_data_to_arr(data):
+        return np.array(PIL.Image.open(io.BytesIO(data)))
+
+    def shape_to_mask(img_shape, points, shape_type=None, line_width=10, point_size=5):
+        mask = PIL.Image.fromarray(np.zeros(img_shape[:2], dtype=np.uint8))
+        draw = PIL.ImageDraw.Draw(mask)
+        xy = [tuple(p) for p in points]
+        if shape_type == "circle":
+            (cx, cy), (px, py) = xy
+            d = math.sqrt((cx - px) ** 2 + (cy - py) ** 2)
+            draw.ellipse([cx - d, cy - d, cx + d, cy + d], outline=1, fill=1)
+        elif shape_type == "rectangle":
+            (x0, y0), (x1, y1) = xy
+            draw.rectangle([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)], outline=1, fill=1)
+        else:
+            draw.polygon(xy=xy, outline=1, fill=1)
+        return np.array(mask, dtype=bool)
+
+    input_dir, output_dir, labels = sys.argv[1:4]
+    os.makedirs(osp.join(output_dir, "JPEGImages"))
+    data = {"info": {}, "licenses": [], "type": "instances", "images": [], "categories": [],
+            "annotations": []}
+    class_name_to_id = {}
+    for i, line in enumerate(open(labels).readlines()):
+        if i == 0:
+            continue  # __ignore__
+        class_name_to_id[line.strip()] = i - 1
+        data["categories"].append({"supercategory": None, "id": i - 1, "name": line.strip()})
+    for image_id, filename in enumerate(sorted(glob.glob(osp.join(input_dir, "*.json")))):
+        with open(filename) as f:
+            doc = json.load(f)
+        image_data = load_image_file(osp.join(osp.dirname(filename), doc["imagePath"]))
+        check = img_data_to_arr(base64.b64decode(base64.b64encode(image_data)))
+        assert check.shape[:2] == (doc["imageHeight"], doc["imageWidth"])
+        img = img_data_to_arr(image_data)
+        base = osp.splitext(osp.basename(filename))[0]
+        PIL.Image.fromarray(img).save(osp.join(output_dir, "JPEGImages", base + ".jpg"))
+        data["images"].append({"file_name": f"JPEGImages/{base}.jpg", "height": img.shape[0],
+                               "width": img.shape[1], "id": image_id})
+        masks = {}
+        segmentations = collections.defaultdict(list)
+        for shape in doc["shapes"]:
+            points, label = shape["points"], shape["label"]
+            group_id = shape.get("group_id")
+            shape_type = shape.get("shape_type", "polygon")
+            mask = shape_to_mask(img.shape[:2], points, shape_type)
+            instance = (label, uuid.uuid1() if group_id is None else group_id)
+            masks[instance] = masks[instance] | mask if instance in masks else mask
+            if shape_type == "rectangle":
+                (x1, y1), (x2, y2) = points
+                x1, x2 = sorted([x1, x2])
+                y1, y2 = sorted([y1, y2])
+                coco = [x1, y1, x2, y1, x2, y2, x1, y2]
+            elif shape_type == "circle":
+                (x1, y1), (x2, y2) = points
+                r = np.linalg.norm([x2 - x1, y2 - y1])
+                n = max(int(np.pi / np.arccos(1 - 1 / r)), 12)
+                k = np.arange(n)
+                coco = np.stack((x1 + r * np.sin(2 * np.pi / n * k),
+                                 y1 + r * np.cos(2 * np.pi / n * k)), axis=1).flatten().tolist()
+            else:
+                coco = np.asarray(points).flatten().tolist()
+            segmentations[instance].append(coco)
+        for instance, mask in masks.items():
+            if instance[0] not in class_name_to_id:
+                continue
+            rle = pycocotools.mask.encode(np.asfortranarray(mask.astype(np.uint8)))
+            data["annotations"].append({
+                "id": len(data["annotations"]), "image_id": image_id,
+                "category_id": class_name_to_id[instance[0]],
+                "segmentation": segmentations[instance],
+                "area": float(pycocotools.mask.area(rle)),
+                "bbox": pycocotools.mask.toBbox(rle).flatten().tolist(), "iscrowd": 0})
+    with open(osp.join(output_dir, "annotations.json"), "w") as f:
+        json.dump(data, f)
+    '''
+)
+
+#: Runs a command; prints its wall time and the CPU time of its whole process tree
+#: (Linux folds waited-for grandchildren, the worker processes, into RUSAGE_CHILDREN).
+_MEASURE = textwrap.dedent(
+    """
+    import resource, subprocess, sys, time
+    t = time.perf_counter()
+    subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dt = time.perf_counter() - t
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(dt, ru.ru_utime + ru.ru_stime)
+    """
+)
+
+
+def _measured(*cmd: str) -> tuple[float, float]:
+    """Run ``cmd`` as a whole process; return (wall seconds, CPU seconds of the process tree).
+
+    On a shared machine the wall time of a parallel run depends on what else runs; the
+    CPU time is the work itself, and a ratio of CPU times is the steadier figure.
+    """
+    os.sync()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, env=env,
+                         capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def _reference_python(module: str) -> str | None:
+    for python in (os.environ.get("LABELTOOLS_BENCH_PYTHON"), sys.executable):
+        if python and subprocess.run([python, "-c", f"import {module}"],
+                                     capture_output=True).returncode == 0:
+            return python
+    return None
+
+
+def _labelme2yolo() -> str | None:
+    python = os.environ.get("LABELTOOLS_BENCH_PYTHON")
+    candidates = [Path(python).parent / "labelme2yolo"] if python else []
+    found = shutil.which("labelme2yolo")
+    candidates += [Path(found)] if found else []
+    return next((str(c) for c in candidates if c.is_file()), None)
+
+
+def run(workdir: Path, quick: bool) -> list[str]:
+    n = 24 if quick else 2000
+    corpus = make_corpus(workdir / "corpus", n)
+    labels = str(corpus / "labels.txt")
+    cores = len(os.sched_getaffinity(0))
+    lines = [f"corpus: {n} labelme files, ~500x375 JPEGs, 2-8 shapes each; {cores} cores; "
+             f"one whole-process run each"]
+
+    def ours(kind: str) -> tuple[tuple[float, float], str]:
+        t = _measured(sys.executable, "-m", "labeltools", f"json2{kind}", str(corpus),
+                      str(workdir / f"ours-{kind}"), "--labels", labels, "--workers", str(cores))
+        return t, f"labeltools json2{kind} --workers {cores}"
+
+    def line(what: str, t: tuple[float, float], base: tuple[float, float] | None = None) -> str:
+        (wall, cpu) = t
+        ratio = ""
+        if base:
+            ratio = f"  -> labeltools {wall / base[0]:.1f}x faster (CPU time: {cpu / base[1]:.1f}x)"
+        return f"{what:46s} {wall:7.2f} s {wall * 1000 / n:6.1f} ms/image, CPU {cpu:6.2f} s{ratio}"
+
+    coco, coco_what = ours("coco")
+    recipe = _measured(sys.executable, "-c", RECIPE, str(corpus), str(workdir / "recipe"), labels)
+    lines += [line(coco_what, coco), line("labelme's labelme2coco.py recipe (1 process)", recipe, coco)]
+    python = _reference_python("labelme2coco")
+    if python is None:
+        lines.append("labelme2coco package: skipped, not importable (pip install labelme2coco, or "
+                     "point LABELTOOLS_BENCH_PYTHON at a Python that has it)")
+    else:
+        code = ("import logging, sys; logging.disable(logging.INFO); from labelme2coco import convert; "
+                "convert(sys.argv[1], sys.argv[2], train_split_rate=0.8)")
+        pkg = _measured(python, "-c", code, str(corpus), str(workdir / "l2c"))
+        lines.append(line("labelme2coco package (JSON only, no images)", pkg, coco))
+
+    yolo, yolo_what = ours("yolo")
+    lines.append(line(yolo_what, yolo))
+    binary = _labelme2yolo()
+    if binary is None:
+        lines.append("labelme2yolo package: skipped, no labelme2yolo binary (pip install "
+                     "labelme2yolo, or point LABELTOOLS_BENCH_PYTHON at its environment)")
+    else:
+        names = ",".join(Path(labels).read_text().split()[2:])
+        ref = _measured(binary, "--json_dir", str(corpus), "--output_dir", str(workdir / "l2y"),
+                        "--output_format", "polygon", names)
+        lines.append(line("labelme2yolo package (Rust)", ref, yolo))
+    return lines

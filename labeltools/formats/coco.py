@@ -1,0 +1,281 @@
+"""COCO instance segmentation: layout, pure conversions and :class:`CocoWriter`.
+
+Layout (the names Detectron2's and mmdet's COCO configs expect)::
+
+    OUTPUT_DIR/images/<stem>.jpg
+    OUTPUT_DIR/annotations/instances_train.json
+    OUTPUT_DIR/annotations/instances_val.json      (always written, maybe without images)
+
+* ``categories``: ids from 1 in labels order (class value = category id), without
+  ``_background_`` and ``__ignore__``; every class is listed even when no image of a
+  split has it, so ids are the same in every split and every run.
+* One annotation per object instance (:mod:`labeltools.formats.instances`): shapes
+  sharing ``(label, group_id)`` are one instance, as in json2voc's object PNG.
+* ``segmentation``: the annotated vertices (COCO's list of polygons) when the
+  instance is *exact* (only polygons, rectangles and oriented rectangles, none of
+  it hidden by a later shape) and pycocotools draws those vertices within
+  :data:`POLYGON_MIN_IOU` of its pixels (a polygon too thin or too small for COCO's
+  rasteriser is not); otherwise, or with ``rle=True``, COCO's compressed RLE of
+  exactly the pixels the rasteriser gives the instance. ``iscrowd`` is 0 for
+  both: RLE with ``iscrowd = 0`` is a valid annotated object and is evaluated.
+* ``area`` = the instance's pixels, ``bbox`` = their tight ``[x, y, w, h]``.
+* ``__ignore__`` regions are not annotations. COCO has no void class, and its one
+  "don't care" device, a crowd region, belongs to a single category: COCOeval only
+  lets it absorb detections of that category, so a void region would have to be
+  copied once per category (N ground-truth records per region, each counted by
+  every tool that does not filter ``iscrowd``). They do what VOC's void does to
+  objects: the pixels they cover (drawn later) are taken out of the instances below,
+  so no annotation claims them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from ..io.files import atomic_write_text
+from .instances import Instance, object_instances, shape_polygon
+
+if TYPE_CHECKING:
+    from ..labels import LabelSet
+    from ..splits import Split
+    from .base import Finished, Item
+
+__all__ = [
+    "ANNOTATIONS_DIR",
+    "IMAGES_DIR",
+    "CocoWriter",
+    "coco_annotation",
+    "coco_categories",
+    "coco_documents",
+    "hidden_warning",
+    "polygon_iou",
+    "rle_encode",
+]
+
+IMAGES_DIR = "images"
+ANNOTATIONS_DIR = "annotations"
+#: Bump when the bytes written for the same inputs change: old resume records go stale.
+OUTPUT_FORMAT = 1
+#: The annotation files, one per split (``test`` only when a split has one).
+SPLITS = ("train", "val", "test")
+#: Vertices are written when pycocotools' rasterisation of them matches the instance's
+#: pixels this well. It fills the pixels the polygon covers, Pillow also the ones its
+#: outline touches: a 10 x 10 px rectangle scores 0.83, a degenerate polygon (a line
+#: Pillow draws 1 px wide) about 0, and goes to RLE.
+POLYGON_MIN_IOU = 0.75
+_INFO = {"description": "labelme annotations converted by labeltools json2coco"}
+
+
+def rle_encode(mask: np.ndarray) -> dict[str, Any]:
+    """COCO's compressed RLE of a 2-D bool mask: ``{"size": [h, w], "counts": str}`` (pycocotools)."""
+    from pycocotools import mask as mask_utils
+
+    if mask.ndim != 2:
+        raise ValueError(f"rle_encode: mask must be 2-D (height, width), got shape {mask.shape}")
+    rle = mask_utils.encode(np.asfortranarray(mask, dtype=np.uint8))
+    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
+
+
+def polygon_iou(polygons: Sequence[Sequence[float]], instance: Instance, height: int,
+                width: int) -> float:
+    """IoU of ``polygons`` as pycocotools rasterises them (``annToMask``) with the instance's pixels."""
+    from pycocotools import mask as mask_utils
+
+    theirs = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(list(polygons), height, width)))
+    x, y, w, h = instance.bbox
+    inside = int(np.count_nonzero(theirs[y : y + h, x : x + w] & instance.crop))
+    union = int(np.count_nonzero(theirs)) + instance.area - inside
+    return inside / union if union else 1.0
+
+
+def coco_annotation(
+    instance: Instance, shapes: Sequence[Any], height: int, width: int, *, rle: bool = False
+) -> dict[str, Any]:
+    """One instance as a COCO annotation (without ``id`` / ``image_id``, given at the end).
+
+    ``shapes`` are the annotation's shapes (``instance.shapes`` indexes them).
+    """
+    segmentation: Any = None
+    if instance.exact and not rle:
+        polygons = [shape_polygon(shapes[i]) for i in instance.shapes]
+        if polygon_iou(polygons, instance, height, width) >= POLYGON_MIN_IOU:
+            segmentation = polygons
+    if segmentation is None:
+        # Column-major, as pycocotools reads it: no full-size copy on the way in.
+        segmentation = rle_encode(instance.mask(height, width, order="F"))
+    return {
+        "category_id": instance.value,
+        "segmentation": segmentation,
+        "area": instance.area,
+        "bbox": list(instance.bbox),
+        "iscrowd": 0,
+    }
+
+
+def coco_categories(names: Sequence[str]) -> list[dict[str, Any]]:
+    """COCO ``categories`` for class names by index (index 0, ``_background_``, is left out)."""
+    return [{"id": i, "name": n, "supercategory": n} for i, n in enumerate(names) if i > 0]
+
+
+def coco_documents(
+    summaries: Iterable[tuple[str, Mapping[str, Any]]],
+    names: Sequence[str],
+    split: Split | None,
+) -> dict[str, dict[str, Any]]:
+    """Split name -> COCO document, from :meth:`CocoWriter.write_item` summaries.
+
+    Image ids are 1, 2, ... over all images in input order and annotation ids 1, 2,
+    ... over all annotations in that order, so an image or annotation keeps its id
+    whichever split it lands in. Splits: ``train`` and ``val`` always, ``test`` when
+    the split has one; without a split, every image is in ``train``.
+    """
+    where: dict[str, str] = {}
+    wanted = ["train", "val"]
+    if split is not None:
+        if split.test:
+            wanted.append("test")
+        for name in wanted:
+            where.update((stem, name) for stem in getattr(split, name))
+    categories = coco_categories(names)
+    docs = {
+        name: {"info": _INFO, "licenses": [], "images": [], "annotations": [],
+               "categories": categories}
+        for name in wanted
+    }
+    ann_id = 0
+    for image_id, (stem, summary) in enumerate(summaries, start=1):
+        # In no list (not converted): numbered all the same, so the ids of the rest hold.
+        doc = docs["train"] if split is None else docs.get(where.get(stem, ""))
+        if doc is not None:
+            doc["images"].append({
+                "id": image_id,
+                "file_name": summary["file_name"],
+                "width": summary["width"],
+                "height": summary["height"],
+            })
+        for ann in summary["annotations"]:
+            ann_id += 1
+            if doc is not None:
+                doc["annotations"].append(_annotation(ann_id, image_id, ann))
+    return docs
+
+
+def _annotation(ann_id: int, image_id: int, ann: Mapping[str, Any]) -> dict[str, Any]:
+    """One annotation with its ids, keys in COCO's order whatever order ``ann`` has (the
+    resume records store summaries with sorted keys)."""
+    seg = ann["segmentation"]
+    if isinstance(seg, Mapping):
+        seg = {"size": seg["size"], "counts": seg["counts"]}
+    return {
+        "id": ann_id,
+        "image_id": image_id,
+        "category_id": ann["category_id"],
+        "segmentation": seg,
+        "area": ann["area"],
+        "bbox": ann["bbox"],
+        "iscrowd": ann["iscrowd"],
+    }
+
+
+def _dump(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+@dataclass(frozen=True)
+class CocoWriter:
+    """json2coco's writer (:class:`labeltools.formats.base.Writer`): images + two JSON files.
+
+    ``rle``: RLE for every instance, polygons never. ``names`` are set by :meth:`bind`.
+    Summaries hold the file's ``annotations`` (without ids, numbered in :meth:`finish`),
+    its ``instances`` and the objects left out because a later shape hid them all
+    (``hidden``).
+    """
+
+    name: ClassVar[str] = "coco"
+    all_folders: ClassVar[tuple[str, ...]] = (IMAGES_DIR, ANNOTATIONS_DIR)
+
+    rle: bool = False
+    names: tuple[str, ...] = ()
+
+    def bind(self, labels: LabelSet) -> CocoWriter:
+        return replace(self, names=labels.names)
+
+    def options(self) -> Mapping[str, Any]:
+        from .base import JPEG_QUALITY, JPEG_SUBSAMPLING
+
+        return {"format": OUTPUT_FORMAT, "rle": self.rle,
+                "jpeg": [JPEG_QUALITY, JPEG_SUBSAMPLING]}
+
+    def folders(self) -> tuple[str, ...]:
+        return (IMAGES_DIR, ANNOTATIONS_DIR)
+
+    def outputs(self, stem: str) -> dict[str, str]:
+        return {"image": os.path.join(IMAGES_DIR, stem + ".jpg")}
+
+    def item_outputs(self, stem: str, summary: Mapping[str, Any]) -> dict[str, str]:
+        return self.outputs(stem)
+
+    def start(self, output_dir: Path) -> None:
+        # The annotation files are written last: without them a folder is visibly unfinished.
+        for split in SPLITS:
+            (Path(output_dir) / ANNOTATIONS_DIR / f"instances_{split}.json").unlink(missing_ok=True)
+
+    def write_item(self, item: Item, targets: Mapping[str, str]) -> dict[str, Any]:
+        """Copy or re-encode the image; return the file's COCO annotations as its summary."""
+        from .base import write_image, write_outputs
+
+        ann, info = item.annotation, item.image
+        height, width = info.height, info.width
+        instances, hidden = object_instances(
+            ann.shapes, item.values, height, width, source=ann.path
+        )
+        annotations = [
+            coco_annotation(inst, ann.shapes, height, width, rle=self.rle) for inst in instances
+        ]
+        write_outputs(lambda: write_image(item, targets["image"]), targets)
+        return {
+            "file_name": os.path.basename(targets["image"]),
+            "annotations": annotations,
+            "instances": len(annotations),
+            "hidden": hidden,
+        }
+
+    def finish(
+        self,
+        output_dir: Path,
+        summaries: Iterable[tuple[str, Mapping[str, Any]]],
+        split: Split | None,
+    ) -> Finished:
+        """Write ``annotations/instances_<split>.json``."""
+        from .base import Finished
+
+        summaries = list(summaries)
+        folder = Path(output_dir) / ANNOTATIONS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, doc in coco_documents(summaries, self.names, split).items():
+            rel = f"{ANNOTATIONS_DIR}/instances_{name}.json"
+            atomic_write_text(Path(output_dir) / rel, _dump(doc))
+            written.append(rel)
+        return Finished(tuple(written), hidden_warning(summaries))
+
+
+def hidden_warning(summaries: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[str, ...]:
+    """A warning naming the images with objects a later shape hides entirely (none: no warning)."""
+    hidden = [(stem, int(s.get("hidden", 0))) for stem, s in summaries if s.get("hidden")]
+    if not hidden:
+        return ()
+    total = sum(n for _, n in hidden)
+    shown = ", ".join(f"{stem} ({n})" for stem, n in hidden[:10])
+    more = f" and {len(hidden) - 10} more" if len(hidden) > 10 else ""
+    return (
+        f"{total} object(s) have no visible pixel (later shapes cover them) and no "
+        f"annotation: {shown}{more}",
+    )

@@ -1,0 +1,362 @@
+"""Ultralytics YOLO segmentation: layout, pure conversions and :class:`YoloWriter`.
+
+Layout (Ultralytics' own)::
+
+    OUTPUT_DIR/images/{train,val}/<stem>.jpg
+    OUTPUT_DIR/labels/{train,val}/<stem>.txt
+    OUTPUT_DIR/data.yaml          path, train, val, names (index -> name)
+
+Class ids are from 0 in labels order without ``_background_`` (class value - 1),
+the same in every run. One row per object instance (:mod:`.instances`):
+``class x1 y1 ... xn yn``, coordinates normalised by the upright image size and
+clipped to [0, 1] (Ultralytics' checker refuses anything outside), at least 3
+points; an image without instances gets an empty file (a background image).
+
+* An *exact* instance (polygons / rectangles / oriented rectangles, none of it
+  hidden by a later shape) keeps its annotated vertices (a rectangle its 4 corners).
+* Every other instance (circles, lines, points, line strips, masks, or cut by a
+  later shape) becomes the contour of its rasterised pixels: OpenCV's
+  ``findContours`` with a two-level hierarchy (outer boundaries and their holes),
+  ``CHAIN_APPROX_SIMPLE`` (straight runs stored by their end points: the filled
+  polygon is the same).
+* Several parts (a grouped instance, a mask in pieces, an outer boundary and its
+  holes) are joined into one row the way Ultralytics' COCO converter joins a
+  multi-polygon annotation (``merge_multi_segment``): consecutive parts are linked
+  at their closest pair of vertices and the path goes out along the links and back,
+  so each link is a zero-width slit. Filled with OpenCV (even-odd), a hole joined
+  this way stays a hole. Exact parts that overlap each other would cancel out
+  under even-odd filling, so such an instance is written from its contour instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from ..io.files import atomic_write_text
+from .instances import Instance, drawn_pixels, object_instances, shape_polygon
+
+if TYPE_CHECKING:
+    from ..labels import LabelSet
+    from ..splits import Split
+    from .base import Finished, Item
+
+__all__ = [
+    "DATA_YAML",
+    "IMAGES_DIR",
+    "LABELS_DIR",
+    "YoloWriter",
+    "chain_order",
+    "data_yaml",
+    "fill_iou",
+    "fill_polygon",
+    "instance_polygon",
+    "join_parts",
+    "mask_contours",
+    "yolo_row",
+]
+
+IMAGES_DIR = "images"
+LABELS_DIR = "labels"
+DATA_YAML = "data.yaml"
+#: Bump when the bytes written for the same inputs change: old resume records go stale.
+OUTPUT_FORMAT = 1
+#: Split folders under images/ and labels/ (``test`` only when a split has one).
+SPLITS = ("train", "val", "test")
+#: YOLO rows need a polygon of at least this many points.
+MIN_POINTS = 3
+#: Where a pixel's centre is, from its top-left corner, in labelme's and COCO's coordinates.
+PIXEL_CENTRE = 0.5
+#: Normalised coordinates are written in millionths (see yolo_row).
+_MILLION = 1_000_000
+#: Vertices are kept when their filled polygon matches the instance's pixels this well.
+VERTEX_MIN_IOU = 0.98
+#: More parts than this are joined in the order found (ordering costs k^2 searches).
+_MAX_ORDERED = 64
+#: Rows of the distance matrix computed at once when looking for the closest vertices.
+_CHUNK = 1024
+
+
+def mask_contours(crop: np.ndarray, offset: tuple[int, int] = (0, 0)) -> list[np.ndarray]:
+    """The boundaries of a bool mask as ``(n, 2)`` float arrays of pixel coordinates.
+
+    Each outer boundary is followed by its holes (OpenCV's ``RETR_CCOMP`` order);
+    ``offset`` (x, y) is added to every point (the crop's place in the image).
+    """
+    import cv2
+
+    contours, hierarchy = cv2.findContours(
+        np.ascontiguousarray(crop, dtype=np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE,
+        offset=(int(offset[0]), int(offset[1])),
+    )
+    if not contours:
+        return []
+    tree = hierarchy[0]  # [next, previous, first child, parent] per contour
+    ordered: list[np.ndarray] = []
+    for i in range(len(contours)):
+        if tree[i][3] != -1:
+            continue  # a hole: listed after its outer boundary
+        ordered.append(contours[i].reshape(-1, 2).astype(np.float64))
+        child = tree[i][2]
+        while child != -1:
+            ordered.append(contours[child].reshape(-1, 2).astype(np.float64))
+            child = tree[child][0]
+    return ordered
+
+
+def _closest(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """Indices of the closest pair of points between ``a`` and ``b`` (first such pair)."""
+    best, best_i, best_j = np.inf, 0, 0
+    for start in range(0, len(a), _CHUNK):
+        block = a[start : start + _CHUNK]
+        d = ((block[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+        k = int(np.argmin(d))
+        i, j = divmod(k, d.shape[1])
+        if d[i, j] < best:
+            best, best_i, best_j = float(d[i, j]), start + i, j
+    return best_i, best_j
+
+
+def chain_order(parts: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``parts`` reordered so each is followed by the closest one left (greedy, from the first).
+
+    Shorter links: each link adds its pixels when the row is filled, and
+    Ultralytics' own order (as listed) can criss-cross the image.
+    """
+    if len(parts) <= 2 or len(parts) > _MAX_ORDERED:
+        return list(parts)
+    k = len(parts)
+    dist = np.full((k, k), np.inf)
+    for i in range(k):
+        for j in range(i + 1, k):
+            a, b = _closest(parts[i], parts[j])
+            dist[i, j] = dist[j, i] = float(((parts[i][a] - parts[j][b]) ** 2).sum())
+    order = [0]
+    left = set(range(1, k))
+    while left:
+        last = order[-1]
+        nxt = min(left, key=lambda j: (dist[last, j], j))
+        order.append(nxt)
+        left.remove(nxt)
+    return [parts[i] for i in order]
+
+
+def join_parts(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """Join polygons into one closed path through zero-width links (Ultralytics' rule).
+
+    Part ``i`` is linked to part ``i + 1`` at their closest vertices; the path walks
+    part 0 all the way round, goes out along the links, round the last part, and back
+    along the links completing each middle part on the way. Every link is walked once
+    each way, so it encloses no area.
+    """
+    if not parts:
+        raise ValueError("join_parts: no parts to join")
+    parts = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in parts]
+    if len(parts) == 1:
+        return parts[0]
+    n = len(parts)
+    entry = [0] * n  # where the link from the previous part arrives
+    exit_ = [0] * n  # where the link to the next part leaves
+    for i in range(1, n):
+        exit_[i - 1], entry[i] = _closest(parts[i - 1], parts[i])
+    forward: list[np.ndarray] = []
+    backward: list[np.ndarray] = []
+    for i, part in enumerate(parts):
+        start = exit_[0] if i == 0 else entry[i]
+        ring = np.roll(part, -start, axis=0)  # starts at the arrival vertex
+        if i in (0, n - 1):
+            forward.append(np.concatenate([ring, ring[:1]]))  # all the way round
+            continue
+        pos = (exit_[i] - start) % len(part)
+        forward.append(ring[: pos + 1])  # arrival -> departure
+        backward.append(np.concatenate([ring[pos:], ring[:1]]))  # departure -> arrival
+    return np.concatenate(forward + backward[::-1])
+
+
+def instance_polygon(
+    instance: Instance, shapes: Sequence[Any], height: int, width: int
+) -> np.ndarray:
+    """The one polygon (``(n, 2)``, pixel coordinates) a YOLO row gives ``instance``."""
+    parts: list[np.ndarray] | None = None
+    if instance.exact:
+        own = [shapes[i] for i in instance.shapes]
+        # Overlapping parts would cancel out under even-odd filling: use the pixels then.
+        if len(own) == 1 or sum(drawn_pixels([s], height, width) for s in own) == instance.area:
+            parts = [np.asarray(shape_polygon(s), dtype=np.float64).reshape(-1, 2) for s in own]
+            if fill_iou(join_parts(parts), instance, height, width) < VERTEX_MIN_IOU:
+                parts = None  # small or thin: Pillow's and OpenCV's edge pixels differ too much
+    if parts is None:
+        x, y, _, _ = instance.bbox
+        # + 0.5: a contour runs through pixel centres, and in labelme's (and COCO's)
+        # coordinates pixel i spans [i, i + 1), so its centre is i + 0.5.
+        parts = [c + PIXEL_CENTRE for c in mask_contours(instance.crop, (x, y))]
+    path = join_parts(chain_order(parts))
+    if len(path) < MIN_POINTS:
+        # A one- or two-pixel contour: repeat its points, the filled polygon is the same.
+        path = np.concatenate([path] * MIN_POINTS)[:MIN_POINTS]
+    return path
+
+
+def fill_polygon(polygon: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A polygon filled as Ultralytics fills a row (``polygon2mask``: coordinates truncated
+    to int32, ``cv2.fillPoly``): a ``(height, width)`` bool mask."""
+    import cv2
+
+    mask = np.zeros((height, width), dtype=np.uint8)
+    pts = np.asarray(polygon, dtype=np.float64).reshape(1, -1, 2)
+    cv2.fillPoly(mask, pts.astype(np.int32), color=1)
+    return mask.astype(bool)
+
+
+def fill_iou(polygon: np.ndarray, instance: Instance, height: int, width: int) -> float:
+    """IoU of :func:`fill_polygon` of ``polygon`` with the instance's pixels."""
+    filled = fill_polygon(polygon, height, width)
+    ours = instance.mask(height, width)
+    union = int(np.count_nonzero(filled | ours))
+    return int(np.count_nonzero(filled & ours)) / union if union else 1.0
+
+
+def _millionths(i: int) -> str:
+    if i >= _MILLION:
+        return "1"
+    return ("0.%06d" % i).rstrip("0").rstrip(".") if i > 0 else "0"
+
+
+def yolo_row(class_id: int, polygon: np.ndarray, height: int, width: int) -> str:
+    """``class x1 y1 ... xn yn``: normalised by the image size, clipped to [0, 1], 6 decimals.
+
+    Each coordinate is the nearest millionth, moved by one millionth where needed so that
+    Ultralytics, which truncates coordinates to int32 when it fills a row, lands on the
+    same pixel as the vertex itself (a vertex on a pixel border, x = 37 on a 480 px wide
+    image, must not come back as 36.99998 -> 36).
+    """
+    size = np.array([width, height], dtype=np.float64)
+    xy = np.clip(np.asarray(polygon, dtype=np.float64).reshape(-1, 2), 0.0, size)
+    units = np.round(xy / size * _MILLION)
+    back = np.trunc(units / _MILLION * size)
+    want = np.trunc(xy)
+    units += (back < want).astype(np.float64) - (back > want).astype(np.float64)
+    np.clip(units, 0, _MILLION, out=units)
+    return " ".join([str(int(class_id)), *map(_millionths, units.astype(np.int64).ravel().tolist())])
+
+
+def data_yaml(output_dir: Path, names: Sequence[str], splits: Sequence[str]) -> str:
+    """Ultralytics' dataset file. Strings are JSON-quoted (valid YAML for any name)."""
+    lines = [
+        "# Ultralytics dataset, written by labeltools json2yolo",
+        f"path: {json.dumps(str(Path(output_dir).resolve()), ensure_ascii=False)}",
+    ]
+    lines += [f"{s}: {IMAGES_DIR}/{s}" for s in splits]
+    lines.append("names:")
+    lines += [f"  {i - 1}: {json.dumps(n, ensure_ascii=False)}" for i, n in enumerate(names) if i > 0]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class YoloWriter:
+    """json2yolo's writer (:class:`labeltools.formats.base.Writer`): images, label rows, data.yaml.
+
+    ``split_of``: stem -> ``"train"`` / ``"val"`` as the split is expected to come out
+    (:func:`labeltools.exports.json2yolo` gives the split of every input); a stem not
+    in it goes to ``train``. The split is final only at :meth:`finish`, which moves the
+    files of any image that landed elsewhere (a file that failed under ``--keep-going``
+    changes the split; a rerun writes such an image where expected and moves it again).
+    ``names`` are set by :meth:`bind`. Summaries hold ``instances`` and ``hidden``.
+    """
+
+    name: ClassVar[str] = "yolo"
+    all_folders: ClassVar[tuple[str, ...]] = tuple(
+        f"{top}/{split}" for top in (IMAGES_DIR, LABELS_DIR) for split in SPLITS
+    )
+
+    split_of: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    names: tuple[str, ...] = ()
+
+    def bind(self, labels: LabelSet) -> YoloWriter:
+        return replace(self, names=labels.names)
+
+    def options(self) -> Mapping[str, Any]:
+        from .base import JPEG_QUALITY, JPEG_SUBSAMPLING
+
+        return {"format": OUTPUT_FORMAT, "jpeg": [JPEG_QUALITY, JPEG_SUBSAMPLING]}
+
+    def folders(self) -> tuple[str, ...]:
+        return tuple(f"{top}/{split}" for top in (IMAGES_DIR, LABELS_DIR) for split in SPLITS[:2])
+
+    def _paths(self, stem: str, split: str) -> dict[str, str]:
+        return {
+            "image": os.path.join(IMAGES_DIR, split, stem + ".jpg"),
+            "label": os.path.join(LABELS_DIR, split, stem + ".txt"),
+        }
+
+    def outputs(self, stem: str) -> dict[str, str]:
+        return self._paths(stem, self.split_of.get(stem, "train"))
+
+    def item_outputs(self, stem: str, summary: Mapping[str, Any]) -> dict[str, str]:
+        return self.outputs(stem)
+
+    def start(self, output_dir: Path) -> None:
+        # data.yaml is written last: without it a folder is visibly unfinished.
+        (Path(output_dir) / DATA_YAML).unlink(missing_ok=True)
+
+    def write_item(self, item: Item, targets: Mapping[str, str]) -> dict[str, Any]:
+        """Write the image and its label rows; return the file's counts."""
+        from .base import write_image, write_outputs
+
+        ann, info = item.annotation, item.image
+        height, width = info.height, info.width
+        instances, hidden = object_instances(
+            ann.shapes, item.values, height, width, source=ann.path
+        )
+        rows = [
+            yolo_row(inst.value - 1, instance_polygon(inst, ann.shapes, height, width),
+                     height, width)
+            for inst in instances
+        ]
+
+        def write() -> None:
+            write_image(item, targets["image"])
+            atomic_write_text(targets["label"], "".join(f"{r}\n" for r in rows))
+
+        write_outputs(write, targets)
+        return {"instances": len(rows), "hidden": hidden}
+
+    def finish(
+        self,
+        output_dir: Path,
+        summaries: Iterable[tuple[str, Mapping[str, Any]]],
+        split: Split | None,
+    ) -> Finished:
+        """Put each image in its final split folder, write ``data.yaml``."""
+        from .base import Finished
+        from .coco import hidden_warning
+
+        summaries = list(summaries)
+        root = Path(output_dir)
+        names = ["train", "val"] + (["test"] if split is not None and split.test else [])
+        final: dict[str, str] = {}
+        if split is not None:
+            for name in names:
+                final.update((stem, name) for stem in getattr(split, name))
+        kept: list[str] = []
+        for stem, _ in summaries:
+            where = final.get(stem)
+            if where is None or self.split_of.get(stem, "train") == where:
+                continue
+            expected = self.outputs(stem)
+            for kind, rel in self._paths(stem, where).items():
+                os.makedirs(root / os.path.dirname(rel), exist_ok=True)
+                if (root / expected[kind]).is_file():  # else moved by an earlier finish
+                    os.replace(root / expected[kind], root / rel)
+                kept.append(rel)
+        for name in names:
+            for folder in (IMAGES_DIR, LABELS_DIR):
+                (root / folder / name).mkdir(parents=True, exist_ok=True)
+        atomic_write_text(root / DATA_YAML, data_yaml(root, self.names, names))
+        return Finished((*kept, DATA_YAML), hidden_warning(summaries))
