@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import errors
 from .engine import BackendSpec
-from .pipeline import ConvertReport, convert_dataset, find_inputs
+from .pipeline import ConvertReport, convert_dataset, find_inputs, split_stems
 from .remap import LabelMap
 
 __all__ = ["json2coco", "json2yolo", "require"]
@@ -105,14 +105,10 @@ def json2yolo(
     if a failure under ``keep_going`` changed it. Parameters: :func:`~labeltools.json2voc`'s.
     """
     from .formats.yolo import YoloWriter
-    from .splits import split_ids
 
     require("json2yolo")
     stems = [stem for _, stem in find_inputs(Path(input_dir), recursive, Path(output_dir))]
-    try:
-        expected = split_ids(stems, val=val_ratio, seed=seed)
-    except errors.DatasetError:
-        expected = split_ids(stems, val=0, seed=seed)  # the pipeline falls back the same way
+    expected, _ = split_stems(stems, val_ratio, seed)  # the split the pipeline will make
     split_of = {stem: "val" for stem in expected.val}
     return convert_dataset(
         input_dir, output_dir, YoloWriter(split_of=split_of), labels, unknown=unknown,

@@ -23,6 +23,7 @@ __all__ = [
     "check_discovered_names",
     "class_names_by_index",
     "discover_labels",
+    "files_under",
     "label_set",
     "name_problem",
     "parse_labels",
@@ -195,6 +196,19 @@ def _bad_names(where: str, parts: Sequence[str], fix: str) -> LabelNameError:
     )
 
 
+def files_under(files: Iterable[Path], root: Path) -> str:
+    """``files`` as a comma-separated list, each relative to ``root`` where it lies inside it
+    (how label errors name the files a label is in)."""
+
+    def rel(p: Path) -> str:
+        try:
+            return p.relative_to(root).as_posix()
+        except ValueError:
+            return str(p)
+
+    return ", ".join(rel(p) for p in files)
+
+
 def check_discovered_names(found: Mapping[str, Sequence[Path]], root: Path) -> None:
     """Refuse labels found in the input that would corrupt the class lists.
 
@@ -205,16 +219,8 @@ def check_discovered_names(found: Mapping[str, Sequence[Path]], root: Path) -> N
     bad = {name: why for name in found if (why := name_problem(name)) and name != IGNORE_NAME}
     if not bad:
         return
-
-    def rel(p: Path) -> str:
-        try:
-            return p.relative_to(root).as_posix()
-        except ValueError:
-            return str(p)
-
     parts = [
-        f"{name!r} ({why}) in {', '.join(rel(p) for p in found[name])}"
-        for name, why in sorted(bad.items())
+        f"{name!r} ({why}) in {files_under(found[name], root)}" for name, why in sorted(bad.items())
     ]
     fix = f"rename {'them' if len(bad) > 1 else 'it'} in the labelme files"
     raise _bad_names(str(root), parts, fix)

@@ -37,7 +37,7 @@ from .formats.labelme import read_labelme
 from .formats.voc import VocWriter
 from .incremental import Records, owned_outputs, sweep
 from .io.files import output_errors
-from .labels import LabelSet, check_discovered_names, discover_labels, parse_labels
+from .labels import LabelSet, check_discovered_names, discover_labels, files_under, parse_labels
 from .remap import LabelMap
 
 if TYPE_CHECKING:
@@ -304,15 +304,7 @@ def _first_pass(
 def _unknown_labels_error(
     unknown: Mapping[str, list[Path]], labels: LabelSet, root: Path
 ) -> LabelNameError:
-    def rel(p: Path) -> str:
-        try:
-            return p.relative_to(root).as_posix()
-        except ValueError:
-            return str(p)
-
-    parts = [
-        f"{name!r} in {', '.join(rel(p) for p in files)}" for name, files in sorted(unknown.items())
-    ]
+    parts = [f"{name!r} in {files_under(files, root)}" for name, files in sorted(unknown.items())]
     n = len(unknown)
     return LabelNameError(
         f"{root}: {n} label{'s' if n > 1 else ''} not in {labels.source}: {'; '.join(parts)}; "
@@ -468,19 +460,14 @@ def _convert_locked(
     keep = {str(records.marker), str(records.manifest)}
     for rep in converted:
         keep.update(os.path.join(root, rel) for rel in writer.outputs(rep.stem).values())
-    from .splits import split_ids
-
     split = None
     warnings = label_map.unused(written) if label_map else []
     if converted:
         held_out = _held_out(writer, out_dir)
         done = [rep.stem for rep in converted if rep.stem not in held_out]
-        try:
-            split = split_ids(done, val=val_ratio, seed=seed)
-        except errors.DatasetError as exc:
-            # A handful of images is a valid dataset to convert: train on all, say so.
-            split = split_ids(done, val=0, seed=seed)
-            warnings.append(f"val.txt is empty: {exc}")
+        split, why_no_val = split_stems(done, val_ratio, seed)
+        if why_no_val is not None:
+            warnings.append(f"val.txt is empty: {why_no_val}")
     with _dataset_writes(out_dir):
         finished = writer.finish(
             out_dir, [(rep.stem, rep.record["report"]) for rep in converted], split
@@ -505,6 +492,20 @@ def _convert_locked(
         warnings=tuple(warnings),
         remapped=dict(sorted(remapped.items())) if label_map else None,
     )
+
+
+def split_stems(stems: Sequence[str], val_ratio: float, seed: int) -> tuple[Split, str | None]:
+    """The converters' train/val split of ``stems``, and why val is empty when it had to be.
+
+    A handful of images is a valid dataset to convert: when ``val_ratio`` cannot be met,
+    everything goes to train and the reason is returned (the report warns with it).
+    """
+    from .splits import split_ids
+
+    try:
+        return split_ids(stems, val=val_ratio, seed=seed), None
+    except errors.DatasetError as exc:
+        return split_ids(stems, val=0, seed=seed), str(exc)
 
 
 def _dataset_writes(out_dir: Path) -> contextlib.AbstractContextManager[None]:
