@@ -58,7 +58,7 @@ def _tree(root: Path, tmp: Path) -> dict[str, str]:
         if not p.is_file():
             continue
         rel = p.relative_to(root).as_posix()
-        if rel.startswith(".labeltools-json2voc/"):
+        if rel.startswith(".labeltools-") and "/" in rel:
             if rel.endswith("manifest.json"):
                 doc = json.loads(p.read_text())
                 for rec in doc.values():
@@ -66,7 +66,12 @@ def _tree(root: Path, tmp: Path) -> dict[str, str]:
                     rec.pop("image", None)
                 out[rel] = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
             continue
-        out[rel] = _xlsx_sha(p, tmp) if p.suffix == ".xlsx" else _sha(p)
+        if p.suffix == ".xlsx":
+            out[rel] = _xlsx_sha(p, tmp)
+        elif p.name == "data.yaml":  # holds the output folder's absolute path
+            out[rel] = hashlib.sha256(p.read_bytes().replace(str(tmp).encode(), b"<TMP>")).hexdigest()
+        else:
+            out[rel] = _sha(p)
     return out
 
 
@@ -160,6 +165,21 @@ def main() -> int:
         if FIXTURE.is_dir():
             cli("j2v-fixture", "json2voc", FIXTURE / "data_annotated", tmp / "f1",
                 "--labels", FIXTURE / "labels.txt", "--npy", "--json", tree="f1")
+        # exports, and back to labelme
+        cli("coco-sample", "json2coco", sd, tmp / "k1", "--labels", sl, "--json", tree="k1")
+        cli("coco-sample-rle", "json2coco", sd, tmp / "k2", "--labels", sl, "--rle", tree="k2")
+        cli("coco-corpus", "json2coco", cj, tmp / "k3", "--labels", cl, "--json", tree="k3")
+        cli("yolo-sample", "json2yolo", sd, tmp / "y1", "--labels", sl, "--json", tree="y1")
+        cli("yolo-corpus", "json2yolo", cj, tmp / "y2", "--labels", cl, "--json", tree="y2")
+        cli("yolo-corpus-map", "json2yolo", cj, tmp / "y3", "--labels", cl, "--map", "cat=dog",
+            "--map", "person=-", tree="y3")
+        cli("voc2json-sample", "voc2json", tmp / "s1", tmp / "v1", tree="v1")
+        cli("voc2json-corpus-poly", "voc2json", tmp / "c1", tmp / "v2", "--shape", "polygon", tree="v2")
+        if FIXTURE.is_dir():
+            cli("coco-fixture", "json2coco", FIXTURE / "data_annotated", tmp / "k4",
+                "--labels", FIXTURE / "labels.txt", tree="k4")
+            cli("yolo-fixture", "json2yolo", FIXTURE / "data_annotated", tmp / "y4",
+                "--labels", FIXTURE / "labels.txt", tree="y4")
         # eval
         ed, ep = CORPUS / "eval" / "dataset", CORPUS / "eval" / "pred"
         (tmp / "ev").mkdir()
