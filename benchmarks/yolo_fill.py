@@ -2,6 +2,8 @@
 
     python benchmarks/yolo_fill.py [N]      # sample_data and the N-file bench corpus (default 200)
 
+Needs the export extra (OpenCV) and SciPy (for the spanning tree).
+
 Each row is filled the way Ultralytics fills a label (``polygon2mask``: int32 truncation,
 ``cv2.fillPoly``) and compared with the instance's pixels (IoU). Instances are counted by
 their 8-connected parts.
