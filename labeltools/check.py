@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .constants import BACKGROUND_INDEX, IGNORE_INDEX, MAX_CLASSES
+from .constants import BACKGROUND_INDEX, IGNORE_INDEX, LABELMAP_FILE, MAX_CLASSES
 from .errors import DatasetError, ImageReadError
 from .formats.voc import CLASS_DIR, CLASS_NAMES_FILE, IMAGE_DIR, LIST_DIR, read_id_list
 from .io.files import label_stems
 from .labels import class_names_by_index
-from .palettes import LABELMAP_FILE, labelmap_class_names
+from .palettes import labelmap_class_names
 
 if TYPE_CHECKING:
     from .engine import BackendSpec

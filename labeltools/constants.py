@@ -8,6 +8,7 @@ __all__ = [
     "BACKGROUND_NAME",
     "IGNORE_INDEX",
     "IGNORE_NAME",
+    "LABELMAP_FILE",
     "MAX_CLASSES",
     "UNKNOWN_COLOR_MODES",
     "UNKNOWN_LABEL_MODES",
@@ -25,6 +26,9 @@ IGNORE_NAME = "__ignore__"
 BACKGROUND_NAME = "_background_"
 #: An 8-bit label PNG holds classes 0..254; 255 is reserved for void.
 MAX_CLASSES = 255
+#: Datumaro's and CVAT's class list with colours, beside ``ImageSets/`` in a VOC dataset
+#: (json2voc writes it, rgb2index and check read it).
+LABELMAP_FILE = "labelmap.txt"
 
 # The choices of the library's mode parameters, here (not in their NumPy-importing modules)
 # so that the CLI lists them in --help without importing the pipelines.

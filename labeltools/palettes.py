@@ -25,8 +25,6 @@ from .errors import PaletteError
 
 __all__ = ["Palette", "labelmap_name_ok", "labelmap_text", "read_labelmap", "read_palette", "voc_palette"]
 
-#: Datumaro's and CVAT's class list with colours, beside ``ImageSets/`` in a VOC dataset.
-LABELMAP_FILE = "labelmap.txt"
 #: Datumaro's name for VOC's void label (its ``VocLabel.ignored``, value 255): its VOC
 #: exporter writes ``ignored:224,224,192::``. labelme (and labeltools) call it ``__ignore__``.
 DATUMARO_VOID_NAME = "ignored"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..constants import IGNORE_INDEX, MAX_CLASSES
+from ..constants import IGNORE_INDEX, LABELMAP_FILE, MAX_CLASSES
 from ..errors import DatasetError, LabelValueError
 from ..io.files import atomic_path, atomic_write_text, label_files, label_stems
 from ..labels import IGNORE_VALUE, class_names_by_index
@@ -72,7 +72,6 @@ VIZ_DIR = "SegmentationClassVisualization"
 #: The split lists' folder, relative to the root (``root / LIST_DIR`` works).
 LIST_DIR = Path("ImageSets", "Segmentation")
 CLASS_NAMES_FILE = "class_names.txt"
-LABELMAP_FILE = "labelmap.txt"
 #: The split lists json2voc writes, last: without them a folder is visibly unfinished.
 SPLIT_LISTS = ("train", "val", "trainval")
 #: Instance ids 1..254 fit an object PNG; 255 is VOC's void (raster.MAX_INDEX_INSTANCES).
