@@ -13,7 +13,7 @@ client's bookkeeping is all that grows with N:
 Each (N, backend, run) is measured in fresh processes: peak ``tracemalloc`` of the
 client above what it held before the call (up to 10^5 files: it slows the client ~5x),
 and, in a process without tracemalloc, its peak RSS above the RSS before the call
-(``ru_maxrss``: what the allocator really took, arenas and fragmentation included). Backends: the local process pool (2 workers) and a LocalCluster
+(``VmHWM``: what the allocator really took, arenas and fragmentation included). Backends: the local process pool (2 workers) and a LocalCluster
 of 2 worker processes (hosted by this process, as in ``bench_dask``); runs: the first
 (empty output) and a rerun over its output (every file up to date: the last run's
 records are read back). Bytes per image = the peak / N. ``--quick``: 10^4 and 10^5.
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -81,9 +80,17 @@ def stub(n: int, root: Path) -> None:
         pipeline.find_inputs = lambda *a: [(root / f"{stem(i)}.json", stem(i)) for i in range(n)]
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def _status_bytes(field: str) -> int:
+    """``VmRSS`` / ``VmHWM`` (peak RSS) of this process, from /proc/self/status.
+
+    Not ``ru_maxrss``: Linux keeps it across ``execve``, so a child started by a parent
+    of 500 MB (one hosting a cluster's scheduler) reports at least that.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def client_peak(n: int, backend: object, out: Path, trace: bool = True) -> dict[str, float]:
@@ -102,7 +109,7 @@ def client_peak(n: int, backend: object, out: Path, trace: bool = True) -> dict[
     inp = out.parent / "in"  # empty: the stubs read nothing, a cluster checks it exists
     inp.mkdir(parents=True, exist_ok=True)
     stub(n, inp)
-    rss_before = _rss_bytes()
+    rss_before = _status_bytes("VmRSS")
     if trace:
         tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0] if trace else 0
@@ -114,7 +121,7 @@ def client_peak(n: int, backend: object, out: Path, trace: bool = True) -> dict[
     if trace:
         tracemalloc.stop()
     assert report.written + report.skipped == n, report
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss_before
+    rss = _status_bytes("VmHWM") - rss_before
     return {"seconds": seconds, "traced": peak, "rss": max(rss, 0),
             "written": report.written, "skipped": report.skipped}
 
