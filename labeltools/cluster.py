@@ -41,6 +41,12 @@ DEFAULT_RETRIES = 2
 IN_FLIGHT_PER_THREAD = 3
 #: Seconds to wait for a scheduler, and for its first worker.
 CONNECT_TIMEOUT = 10
+#: Messages each of distributed's batched connections keeps for debugging
+#: (``distributed.admin.low-level-log-length``, 1000 by default), in the clients and
+#: schedulers labeltools starts. A message is a chunk of jobs: json2voc's carry the
+#: last run's records (~600 B a file), so 1000 of them held ~300 MB in a client
+#: rerunning 10^6 files.
+MESSAGE_LOG = 10
 
 
 def _distributed() -> Any:
@@ -214,6 +220,12 @@ def dask_backend(spec: Any, *, retries: int = DEFAULT_RETRIES) -> Iterator[DaskB
         )
     distributed = _distributed()
     with contextlib.ExitStack() as stack:
+        if not isinstance(spec, distributed.Client):  # the caller's Client keeps its config
+            import dask
+
+            stack.enter_context(
+                dask.config.set({"distributed.admin.low-level-log-length": MESSAGE_LOG})
+            )
         if isinstance(spec, distributed.Client):
             client = spec
         elif isinstance(spec, str) and spec.startswith("local"):

@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import errors
+from .conversion import FileReport
 from .engine import BackendSpec
-from .pipeline import ConvertReport, convert_dataset, find_inputs, split_stems
+from .inputs import list_inputs
+from .pipeline import ConvertReport, convert_dataset, split_stems
 from .remap import LabelMap
 
 __all__ = ["json2coco", "json2yolo", "require"]
@@ -62,13 +64,14 @@ def json2coco(
     backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
     label_map: LabelMap | None = None,
+    on_file: Callable[[FileReport], None] | None = None,
 ) -> ConvertReport:
     """Convert a folder of labelme JSON files into a COCO instance-segmentation dataset.
 
     ``images/<stem>.jpg`` and ``annotations/instances_{train,val}.json``; ``rle=True``
     writes every segmentation as RLE. The other parameters are
     :func:`~labeltools.json2voc`'s. Returns a :class:`~labeltools.pipeline.ConvertReport`
-    (``report.files[i].instances``: annotations per image).
+    (``report.instances``: annotations over all images; ``on_file`` gets each file's report).
     """
     from .formats.coco import CocoWriter
 
@@ -77,7 +80,7 @@ def json2coco(
         input_dir, output_dir, CocoWriter(rle=rle), labels, unknown=unknown,
         val_ratio=val_ratio, seed=seed, recursive=recursive, overwrite=overwrite,
         keep_going=keep_going, workers=workers, backend=backend, progress=progress,
-        label_map=label_map,
+        label_map=label_map, on_file=on_file,
     )
 
 
@@ -96,6 +99,7 @@ def json2yolo(
     backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
     label_map: LabelMap | None = None,
+    on_file: Callable[[FileReport], None] | None = None,
 ) -> ConvertReport:
     """Convert a folder of labelme JSON files into an Ultralytics YOLO segmentation dataset.
 
@@ -107,12 +111,13 @@ def json2yolo(
     from .formats.yolo import YoloWriter
 
     require("json2yolo")
-    stems = [stem for _, stem in find_inputs(Path(input_dir), recursive, Path(output_dir))]
+    stems = list_inputs(Path(input_dir), recursive, Path(output_dir)).stems
     expected, _ = split_stems(stems, val_ratio, seed)  # the split the pipeline will make
     split_of = {stem: "val" for stem in expected.val}
+    del stems, expected  # the pipeline lists the inputs again: one listing held, not two
     return convert_dataset(
         input_dir, output_dir, YoloWriter(split_of=split_of), labels, unknown=unknown,
         val_ratio=val_ratio, seed=seed, recursive=recursive, overwrite=overwrite,
         keep_going=keep_going, workers=workers, backend=backend, progress=progress,
-        label_map=label_map,
+        label_map=label_map, on_file=on_file,
     )

@@ -4,15 +4,20 @@ A writer's output folder carries an ownership marker (``.labeltools-<tool>.json`
 written before anything else), and a manifest of what was converted from which
 inputs with which options (``.labeltools-<tool>/manifest.json``). During a run the
 main process appends one line per finished file to a journal *after* the file's
-outputs are complete; the manifest is rewritten from both at the end and the journal
-removed. A rerun skips a file whose record matches its inputs (JSON bytes, image size
-and mtime), the options and the outputs on disk, and redoes everything else. Every
+outputs are complete, and streams the new manifest to a temporary file as files
+finish; at the end it is renamed over the old one and the journal removed. A rerun
+skips a file whose record matches its inputs (JSON bytes, image size and mtime), the
+options and the outputs on disk, and redoes everything else. Every
 output is written atomically, so a run killed at any moment leaves complete files or
 none (a torn last journal line is ignored), and the rerun ends byte-identical to a
 clean run. The sweep at the end deletes what the run did not produce or confirm.
 
 ``tool`` names the command (``"json2voc"``): it names the marker and the records
 folder, so two writers never mistake each other's folders for their own.
+
+Memory: a run of 10^6 files must not hold 10^6 parsed records. The files' layouts
+and the compact forms a run keeps of them (:class:`PreviousRecords`: 16 bytes a
+record; :class:`PathSet`: 8 bytes an output path) are in :mod:`labeltools.recordfiles`.
 """
 
 from __future__ import annotations
@@ -21,17 +26,32 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from .errors import OutputError
-from .io.files import TMP_PREFIX, atomic_write_text, output_errors
+from .io.files import TMP_PREFIX, atomic_path, atomic_write_text, output_errors
+from .recordfiles import (
+    MANIFEST_HEAD,
+    ManifestWriter,
+    PathSet,
+    PreviousRecords,
+    _NotCommitted,
+    _Reread,
+    _upgrade_manifest,
+    journal_entries,
+    manifest_entries,
+)
 
 __all__ = [
     "JOURNAL_NAME",
+    "MANIFEST_HEAD",
     "MANIFEST_NAME",
+    "ManifestWriter",
+    "PathSet",
+    "PreviousRecords",
     "Records",
     "image_stamp",
     "options_digest",
@@ -155,29 +175,33 @@ class Records:
                     )
 
     def read(self) -> dict[str, Any]:
-        """stem -> record from the last complete run's manifest and a killed run's journal."""
-        records: dict[str, Any] = {}
-        try:
-            loaded = json.loads(self.manifest.read_bytes())
-            if isinstance(loaded, dict):
-                records.update(loaded)
-        except (FileNotFoundError, ValueError):
-            pass
-        try:
-            lines = self.journal.read_bytes().splitlines()
-        except FileNotFoundError:
-            lines = []
-        for line in lines:
-            try:
-                entry = json.loads(line)
-                records[entry.pop("stem")] = entry
-            except (ValueError, KeyError, AttributeError, TypeError):
-                continue  # the line a SIGKILL tore
+        """stem -> record from the last complete run's manifest and a killed run's journal.
+
+        Every record parsed, in memory: for tests and small folders. A run uses
+        :meth:`previous`, which holds offsets instead.
+        """
+        records: dict[str, Any] = dict(manifest_entries(self.manifest))
+        records.update(journal_entries(self.journal))
         return records
 
+    def previous(self) -> PreviousRecords:
+        """What the last runs recorded, indexed on disk (see :class:`PreviousRecords`)."""
+        _upgrade_manifest(self.manifest)
+        return PreviousRecords(self.output_dir, self.manifest, self.journal)
+
     def open_journal(self) -> IO[str]:
-        """The journal, for appending (the records folder must exist)."""
-        return self.journal.open("a", encoding="utf-8")
+        """The journal, for appending (the records folder must exist).
+
+        A SIGKILL can leave a torn last line: it is ended here, so that the first line
+        this run appends is not glued to it (and lost with it).
+        """
+        journal = self.journal.open("a", encoding="utf-8")
+        if journal.tell() > 0:
+            with self.journal.open("rb") as f:
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    journal.write("\n")
+        return journal
 
     @staticmethod
     def journal_entry(journal: IO[str], stem: str, record: Mapping[str, Any]) -> None:
@@ -186,10 +210,30 @@ class Records:
         journal.write("\n")
         journal.flush()
 
+    @contextlib.contextmanager
+    def new_manifest(self) -> Iterator[ManifestWriter]:
+        """A :class:`ManifestWriter` on a temporary file beside the manifest.
+
+        :meth:`ManifestWriter.commit` puts it in place and drops the journal; leaving
+        the block without committing (an error, Ctrl-C) leaves the old manifest.
+        """
+        with atomic_path(self.manifest) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            writer = ManifestWriter(f)
+            yield writer
+            if not writer.committed:
+                raise _NotCommitted
+        self.journal.unlink(missing_ok=True)
+
     def commit(self, records: Mapping[str, Mapping[str, Any]]) -> None:
-        """Write the manifest (stem -> record) and drop the journal it supersedes."""
-        atomic_write_text(self.manifest, json.dumps(records, sort_keys=True) + "\n")
-        self.journal.unlink()
+        """Write the manifest (stem -> record, sorted by stem) and drop the journal it supersedes."""
+        with contextlib.suppress(_NotCommitted), self.new_manifest() as manifest:
+            for stem in sorted(records):
+                manifest.add(stem, records[stem])
+            manifest.commit()
+
+    def summaries(self) -> Iterable[tuple[str, Any]]:
+        """``(stem, record)`` of the committed manifest, read from disk at each iteration."""
+        return _Reread(self.manifest)
 
 
 def options_digest(options: Mapping[str, Any]) -> str:
@@ -263,8 +307,8 @@ def sweep(
     output_dir: Path,
     folders: Iterable[str],
     wanted: Iterable[str],
-    keep: set[str],
-    owned: set[str] | None = None,
+    keep: Container[str],
+    owned: Container[str] | None = None,
 ) -> None:
     """Delete files in a writer's ``folders`` that this run did not produce or confirm.
 
@@ -274,8 +318,9 @@ def sweep(
     earlier run wrote are deleted, and every other file is left alone. A folder left
     empty is removed unless it is ``wanted`` (used with the current options), and so
     is an emptied parent of a nested folder. ``keep`` and ``owned`` hold paths as
-    ``os.path.join(output_dir, relative)`` strings; the folders are listed with
-    ``os.scandir`` (file types without a stat per file). Folders are relative to
+    ``os.path.join(output_dir, relative)`` strings (any container: a :class:`PathSet`);
+    the folders are read with ``os.scandir`` (file types without a stat per file) and
+    not held: a folder of 10^6 files costs only what it deletes. Folders are relative to
     ``output_dir``, ``"/"``-separated; a folder that is a symbolic link is not entered.
     """
     root = str(output_dir)
@@ -289,16 +334,20 @@ def sweep(
         if os.path.islink(folder):
             continue
         try:
-            entries = list(os.scandir(folder))
+            entries = os.scandir(folder)
         except (FileNotFoundError, NotADirectoryError):
             continue
         emptied = True
-        for entry in entries:
-            ours = owned is None or entry.path in owned or entry.name.startswith(TMP_PREFIX)
-            if entry.is_file() and entry.path not in keep and ours:
-                os.unlink(entry.path)
-            else:
-                emptied = False
+        stale = []  # deleted after the listing: no unlink while the folder is read
+        with entries:
+            for entry in entries:
+                ours = owned is None or entry.path in owned or entry.name.startswith(TMP_PREFIX)
+                if entry.is_file() and entry.path not in keep and ours:
+                    stale.append(entry.path)
+                else:
+                    emptied = False
+        for path in stale:
+            os.unlink(path)
         if emptied and folder not in wanted_paths:
             os.rmdir(folder)
     for entry in os.scandir(root):

@@ -15,30 +15,29 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import functools
 import json
 import os
 import time
+from array import array
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .constants import IGNORE_NAME, UNKNOWN_LABEL_MODES
 from .conversion import FileReport, Settings, convert_file
 from .engine import BackendSpec, open_backend, run
-from .errors import InputError, LabelNameError
+from .errors import LabelNameError
 from .formats.base import Writer
 from .formats.labelme import read_labelme
 from .formats.voc import VocWriter
-from .incremental import Records, owned_outputs, sweep
+from .incremental import PathSet, PreviousRecords, Records, sweep
+from .inputs import Inputs, find_inputs, list_inputs
 from .io.files import output_errors
 from .labels import LabelSet, check_discovered_names, discover_labels, files_under, parse_labels
 from .remap import LabelMap
+from .tally import ConvertReport, Json2vocReport, Tally
 
 if TYPE_CHECKING:
     from .splits import Split
@@ -58,174 +57,6 @@ PathLike = str | os.PathLike[str]
 
 #: ``--unknown`` modes: fail (default), paint unknown labels as void, or as background.
 UNKNOWN_MODES = UNKNOWN_LABEL_MODES
-
-
-# --------------------------------------------------------------------------- reports
-
-
-@dataclass(frozen=True)
-class ConvertReport:
-    """The result of :func:`convert_dataset`: per-file reports and their reduction."""
-
-    input_dir: Path
-    output_dir: Path
-    labels: LabelSet
-    files: tuple[FileReport, ...]
-    split: Split | None
-    seconds: float
-    warnings: tuple[str, ...] = field(default=())
-    #: Shapes each ``--map`` rule touched (``"SRC=DST"`` -> count), or ``None`` without a map.
-    remapped: Mapping[str, int] | None = None
-
-    def _count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
-    @property
-    def written(self) -> int:
-        return self._count("written")
-
-    @property
-    def skipped(self) -> int:
-        return self._count("skipped")
-
-    @property
-    def failures(self) -> tuple[FileReport, ...]:
-        return tuple(f for f in self.files if f.status == "failed")
-
-    @property
-    def shapes(self) -> dict[str, int]:
-        """Shapes per ``shape_type`` over every converted file, sorted by type."""
-        total: dict[str, int] = {}
-        for f in self.files:
-            for kind, n in f.shapes:
-                total[kind] = total.get(kind, 0) + n
-        return dict(sorted(total.items()))
-
-    @property
-    def pixels(self) -> dict[str, int]:
-        """Pixels per class name (every class, in class order) over the converted files."""
-        counts = np.zeros(len(self.labels.names), dtype=np.int64)
-        for f in self.files:
-            if f.pixels:
-                counts += np.asarray(f.pixels, dtype=np.int64)
-        return {name: int(n) for name, n in zip(self.labels.names, counts)}
-
-    @property
-    def ignored_pixels(self) -> int:
-        return sum(f.ignored for f in self.files)
-
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-ready summary (what ``labeltools json2voc --json`` prints)."""
-        return {
-            "input_dir": str(self.input_dir),
-            "output_dir": str(self.output_dir),
-            "labels_source": self.labels.source,
-            "class_names": list(self.labels.names),
-            "images": len(self.files),
-            "written": self.written,
-            "skipped": self.skipped,
-            "failed": len(self.failures),
-            "failures": [{"file": f.source, "error": f.error} for f in self.failures],
-            "shapes": self.shapes,
-            "pixels": self.pixels,
-            "ignored_pixels": self.ignored_pixels,
-            "split": (
-                {name: len(ids) for name, ids in self.split.lists().items()}
-                if self.split is not None
-                else None
-            ),
-            "warnings": list(self.warnings),
-            **({} if self.remapped is None else {"remapped": dict(self.remapped)}),
-            "seconds": round(self.seconds, 3),
-        }
-
-
-@dataclass(frozen=True)
-class Json2vocReport(ConvertReport):
-    """The result of :func:`json2voc`, with the VOC options it ran with."""
-
-    npy: bool = False
-    objects: bool = True
-    viz: bool = False
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-#: labelme writes ``.json``; ``.JSON`` (a Windows copy, a camera app) is the same file type.
-_JSON_PATTERN = "*.[jJ][sS][oO][nN]"
-
-
-def _shown(path: Path) -> str:
-    """``path`` for a message, its undecodable bytes as ``\\xe9`` (it must print anywhere)."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def _check_link(p: Path) -> None:
-    """A ``*.json`` that is a broken or looping symbolic link is an error, not skipped."""
-    if not p.is_symlink():
-        return
-    try:
-        os.stat(p)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise InputError(f"{p}: a symbolic link loop") from None
-        raise InputError(f"{p}: a broken symbolic link (to {os.readlink(p)})") from None
-
-
-def find_inputs(input_dir: Path, recursive: bool, output_dir: Path) -> list[tuple[Path, str]]:
-    """``(json path, output stem)`` of every input file, sorted; raises for none or clashes."""
-    if not input_dir.is_dir():
-        raise InputError(f"{input_dir}: no such input folder")
-    out_resolved = output_dir.resolve()
-    candidates = input_dir.rglob(_JSON_PATTERN) if recursive else input_dir.glob(_JSON_PATTERN)
-    found: list[Path] = []
-    inside_output: dict[Path, bool] = {}
-    for p in candidates:
-        rel = p.relative_to(input_dir)
-        # Hidden files (macOS "._x.json" resource forks, our own records) are not annotations.
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        _check_link(p)
-        if not p.is_file():
-            continue
-        if recursive:  # an OUTPUT_DIR inside INPUT_DIR holds no annotations
-            if p.parent not in inside_output:
-                folder = p.parent.resolve()
-                inside_output[p.parent] = folder == out_resolved or out_resolved in folder.parents
-            if inside_output[p.parent]:
-                continue
-        found.append(p)
-    found.sort(key=lambda p: p.relative_to(input_dir).as_posix())
-    if not found:
-        hint = "" if recursive else " (use --recursive to search subfolders)"
-        raise InputError(f"{input_dir}: no labelme *.json files found{hint}")
-    by_stem: dict[str, Path] = {}
-    jobs = []
-    for p in found:
-        stem = p.stem
-        try:
-            stem.encode("utf-8")
-        except UnicodeEncodeError:
-            # The bytes of the name are kept by Python as surrogates, which no text file
-            # (the id lists, the manifest) can hold: every rerun would crash on them.
-            raise InputError(
-                f"{_shown(p)}: the file name is not UTF-8, which VOC's id lists cannot hold; "
-                f"rename the file"
-            ) from None
-        if stem != stem.strip() or "\n" in stem or "\r" in stem:
-            raise InputError(
-                f"{p}: the output name {stem!r} has surrounding spaces or line breaks, "
-                f"which VOC's one-id-per-line lists cannot hold; rename the file"
-            )
-        key = stem.casefold()  # a.json and A.json would collide on Windows and macOS
-        if key in by_stem:
-            raise InputError(
-                f"{by_stem[key]} and {p} both map to the output name {stem!r}; rename one of them"
-            )
-        by_stem[key] = p
-        jobs.append((p, stem))
-    return jobs
 
 
 def scan_labels(path: str) -> tuple[tuple[str, ...], str | None, str | None]:
@@ -264,45 +95,91 @@ def scan_batch(paths: Sequence[str]) -> list[tuple[tuple[str, ...], str | None, 
     return [scan_labels(path) for path in paths]
 
 
+class _Lazy(Sequence[Any]):
+    """``item(i)`` for ``i`` in ``range(n)``, made when the engine slices out a chunk.
+
+    The engine slices its chunks from a sequence; building every item of a 10^6-file
+    job up front (paths, the previous records) would hold them all at once.
+    """
+
+    def __init__(self, n: int, item: Callable[[int], Any]) -> None:
+        self._n = n
+        self._item = item
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def, override]
+        if isinstance(i, slice):
+            return [self._item(j) for j in range(*i.indices(self._n))]
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        return self._item(i % self._n)
+
+
+class _Files(Sequence[Path]):
+    """The files of one label (input indices, 4 bytes each), as paths when read."""
+
+    def __init__(self, inputs: Inputs) -> None:
+        self._inputs = inputs
+        self.indices = array("I")
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def, override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return Path(self._inputs.path(self.indices[i]))
+
+
 def _first_pass(
-    jobs: Sequence[tuple[Path, str]],
+    inputs: Inputs,
     keep_going: bool,
     workers: int | None,
     backend: BackendSpec,
-    in_dir: Path,
     label_map: LabelMap | None = None,
-) -> tuple[dict[Path, FileReport], dict[str, list[Path]], set[str], dict[str, int]]:
+) -> tuple[dict[int, FileReport], dict[str, _Files], set[str], dict[str, int]]:
     """Every label of every file after ``label_map`` (label -> files, in input order), the
-    files that failed, the labels as written, and the shapes each rule touched."""
-    failures: dict[Path, FileReport] = {}
-    found: dict[str, list[Path]] = {}
+    files that failed (by input index), the labels as written, and the shapes each rule
+    touched."""
+    failures: dict[int, FileReport] = {}
+    found: dict[str, _Files] = {}
     written: set[str] = set()
     remapped: dict[str, int] = {}
-    paths = [str(p) for p, _ in jobs]
-    batches = [paths[i : i + LABEL_BATCH] for i in range(0, len(paths), LABEL_BATCH)]
-    results = run(scan_batch, batches, workers=workers, backend=backend, reads=(in_dir,))
+    n = len(inputs)
+
+    def batch(k: int) -> list[str]:
+        return [inputs.path(i) for i in range(k * LABEL_BATCH, min(n, (k + 1) * LABEL_BATCH))]
+
+    batches = _Lazy(-(-n // LABEL_BATCH), batch)
+    results = run(scan_batch, batches, workers=workers, backend=backend, reads=(inputs.root,))
     with contextlib.closing(results):  # on the first failure, queued batches are cancelled
         scanned = (scan for batch in results for scan in batch)
-        for (path, stem), (file_labels, error_type, message) in zip(jobs, scanned):
+        for i, (file_labels, error_type, message) in enumerate(scanned):
             if error_type is not None:
                 if not keep_going:
                     _raise(error_type, message)
-                failures[path] = FileReport(
-                    stem, str(path), "failed", error=message, error_type=error_type
+                failures[i] = FileReport(
+                    inputs.stems[i], inputs.path(i), "failed", error=message,
+                    error_type=error_type,
                 )
                 continue
             if label_map:
                 written.update(file_labels)
                 file_labels, counts = label_map.map_labels(file_labels)
-                for rule, n in counts.items():
-                    remapped[rule] = remapped.get(rule, 0) + n
+                for rule, k in counts.items():
+                    remapped[rule] = remapped.get(rule, 0) + k
             for label in dict.fromkeys(file_labels):
-                found.setdefault(label, []).append(path)
+                files = found.get(label)
+                if files is None:
+                    files = found[label] = _Files(inputs)
+                files.indices.append(i)
     return failures, found, written, remapped
 
 
 def _unknown_labels_error(
-    unknown: Mapping[str, list[Path]], labels: LabelSet, root: Path
+    unknown: Mapping[str, Sequence[Path]], labels: LabelSet, root: Path
 ) -> LabelNameError:
     parts = [f"{name!r} in {files_under(files, root)}" for name, files in sorted(unknown.items())]
     n = len(unknown)
@@ -331,13 +208,17 @@ def convert_dataset(
     backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
     label_map: LabelMap | None = None,
+    on_file: Callable[[FileReport], None] | None = None,
 ) -> ConvertReport:
     """Convert a folder of labelme JSON files into a dataset that ``writer`` lays out.
 
     The parameters are :func:`json2voc`'s; ``writer`` is unbound (the pipeline binds
     it to the classes once they are known). ``label_map`` (``--map``,
     :mod:`labeltools.remap`) renames, merges, ignores or drops labels before anything
-    else sees them. Returns a :class:`ConvertReport`.
+    else sees them. ``on_file(report)`` is called with every file's
+    :class:`~labeltools.conversion.FileReport`, in input order, as files finish: the
+    returned :class:`ConvertReport` holds only sums and the failures, so that a run of
+    10^6 files does not hold 10^6 reports.
     """
     if backend is not None and not hasattr(backend, "map_chunks"):
         # An address, "local:N" or a Client: open it once for both passes (one LocalCluster,
@@ -346,7 +227,8 @@ def convert_dataset(
             return convert_dataset(
                 input_dir, output_dir, writer, labels, unknown=unknown, val_ratio=val_ratio,
                 seed=seed, recursive=recursive, overwrite=overwrite, keep_going=keep_going,
-                workers=workers, backend=opened, progress=progress,
+                workers=workers, backend=opened, progress=progress, label_map=label_map,
+                on_file=on_file,
             )
     start = time.perf_counter()
     if unknown not in UNKNOWN_MODES:
@@ -355,12 +237,12 @@ def convert_dataset(
         raise ValueError(f"val ratio must be in [0, 1), got {val_ratio!r}")
     in_dir = Path(input_dir)
     out_dir = Path(output_dir)
-    jobs = find_inputs(in_dir, recursive, out_dir)
+    inputs = list_inputs(in_dir, recursive, out_dir)
     label_set_ = parse_labels(labels) if labels is not None else None
 
     # First pass: every label of every file, before anything is written.
     failures, found, written, remapped = _first_pass(
-        jobs, keep_going, workers, backend, in_dir, label_map
+        inputs, keep_going, workers, backend, label_map
     )
     if label_set_ is None:
         check_discovered_names(found, in_dir)
@@ -369,6 +251,7 @@ def convert_dataset(
     missing = {name: files for name, files in found.items() if name not in known}
     if missing and unknown == "error":
         raise _unknown_labels_error(missing, label_set_, in_dir)
+    del found, missing  # 4 bytes per file and label: not kept through the run
     try:
         writer = writer.bind(label_set_)
     except errors.LabeltoolsError as exc:
@@ -381,10 +264,10 @@ def convert_dataset(
     records.claim()
     with records.lock():
         return _convert_locked(
-            records, writer, in_dir, jobs, failures, label_set_, start, unknown=unknown,
+            records, writer, inputs, failures, label_set_, start, unknown=unknown,
             val_ratio=val_ratio, seed=seed, overwrite=overwrite, keep_going=keep_going,
             workers=workers, backend=backend, progress=progress, label_map=label_map,
-            written=written, remapped=remapped,
+            written=written, remapped=remapped, on_file=on_file,
         )
 
 
@@ -394,12 +277,37 @@ def _held_out(writer: Writer, output_dir: Path) -> frozenset[str]:
     return frozenset() if held_out is None else frozenset(held_out(output_dir))
 
 
+def _todo(inputs: Inputs, failures: Mapping[int, FileReport],
+          previous: PreviousRecords | None) -> tuple[Sequence[int], _Lazy]:
+    """The input indices to convert (those the label pass did not fail) and their jobs,
+    ``(json path, stem, last record)``, read from disk as the engine takes them."""
+    import numpy as np
+
+    n = len(inputs)
+    if failures:
+        indices: Sequence[int] = np.setdiff1d(
+            np.arange(n, dtype=np.int64), np.fromiter(failures, dtype=np.int64)
+        )
+    else:
+        indices = range(n)
+
+    def job(k: int) -> tuple[str, str, Any]:
+        i = int(indices[k])
+        stem = inputs.stems[i]
+        return inputs.path(i), stem, None if previous is None else previous.get(stem)
+
+    return indices, _Lazy(len(indices), job)
+
+
+#: ``converted[i]`` for an input that was written or skipped (up to date).
+_CONVERTED = 1
+
+
 def _convert_locked(
     records: Records,
     writer: Writer,
-    in_dir: Path,
-    jobs: Sequence[tuple[Path, str]],
-    failures: dict[Path, FileReport],
+    inputs: Inputs,
+    failures: dict[int, FileReport],
     label_set_: LabelSet,
     start: float,
     *,
@@ -414,65 +322,86 @@ def _convert_locked(
     label_map: LabelMap | None,
     written: set[str],
     remapped: Mapping[str, int],
+    on_file: Callable[[FileReport], None] | None,
 ) -> ConvertReport:
-    """The writing half of :func:`convert_dataset`, run while holding the folder's lock."""
+    """The writing half of :func:`convert_dataset`, run while holding the folder's lock.
+
+    Per input file it keeps one byte (converted or not) and 8 bytes per output path
+    (:class:`~labeltools.incremental.PathSet`, for the sweep); reports are summed
+    (:class:`~labeltools.tally.Tally`), records streamed to the journal and the new
+    manifest, and the last run's records read from disk as files are sent out.
+    """
     out_dir = records.output_dir
+    in_dir = inputs.root
     records.refuse_links(writer.all_folders)
     with output_errors(out_dir, "cannot write to the output folder"):
         writer.start(out_dir)
         records.folder.mkdir(exist_ok=True)
-    known = records.read()
-    previous = {} if overwrite else known
-    owned = owned_outputs(out_dir, known)
+        previous = records.previous()
+    owned = previous.owned  # what earlier runs wrote: all the sweep may delete
 
     settings = Settings(out_dir, writer, label_set_.names, unknown, overwrite, label_map or None)
-    todo = [(str(p), stem, previous.get(stem)) for p, stem in jobs if p not in failures]
+    indices, todo = _todo(inputs, failures, None if overwrite else previous)
     fn = functools.partial(convert_file, settings)
-    reports: dict[str, FileReport] = {}
+    tally = Tally(len(label_set_.names))
+    for i, report in failures.items():
+        tally.add(i, report)
+    pending_failures = sorted(failures)  # handed to on_file in input order
+    converted = bytearray(len(inputs))
+    root = os.path.join(str(out_dir), "")  # + rel: os.path.join(out_dir, rel), faster
+    keep = PathSet((str(records.marker), str(records.manifest)))
     # reads/writes: a cluster's workers must see both folders at these paths (checked first).
     results = run(
         fn, todo, workers=workers, backend=backend, progress=progress,
         reads=(in_dir,), writes=(out_dir,),
     )
     split_imports_pending = True
-    with _dataset_writes(out_dir), records.open_journal() as journal, contextlib.closing(results):
-        # closing(): on the first failure, queued files are cancelled, not converted.
-        for report in results:
-            if split_imports_pending:
-                # The split at the end needs splits.py and numpy.random (~17 ms to import):
-                # import them while worker processes convert the rest, not after them.
-                split_imports_pending = False
-                import numpy.random  # noqa: F401
+    with _dataset_writes(out_dir), records.new_manifest() as manifest:
+        with previous, records.open_journal() as journal, contextlib.closing(results):
+            # closing(): on the first failure, queued files are cancelled, not converted.
+            for k, report in enumerate(results):
+                i = int(indices[k])
+                if split_imports_pending:
+                    # The split at the end needs splits.py and numpy.random (~17 ms to
+                    # import): import them while worker processes convert the rest.
+                    split_imports_pending = False
+                    import numpy.random  # noqa: F401
 
-                from . import splits  # noqa: F401
-            if not report.ok and not keep_going:
-                _raise(report.error_type, report.error)
-            if report.status == "written":
-                # After the file's outputs are complete; a torn line is ignored when read.
-                records.journal_entry(journal, report.stem, report.record)
-            reports[report.stem] = report
-    ordered = tuple(failures.get(p) or reports[stem] for p, stem in jobs)
-    converted = [rep for rep in ordered if rep.ok]
+                    from . import splits  # noqa: F401
+                if not report.ok and not keep_going:
+                    _raise(report.error_type, report.error)
+                if report.status == "written":
+                    # After the file's outputs are complete; a torn line is ignored when read.
+                    records.journal_entry(journal, report.stem, report.record)
+                if report.ok:
+                    manifest.add(inputs.stems[i], report.record)
+                    converted[i] = _CONVERTED
+                    keep.update([root + rel for rel in writer.outputs(inputs.stems[i]).values()])
+                tally.add(i, report)
+                if on_file is not None:
+                    while pending_failures and pending_failures[0] < i:
+                        on_file(failures[pending_failures.pop(0)])
+                    on_file(report)
+        if on_file is not None:
+            for i in pending_failures:
+                on_file(failures[i])
+        manifest.commit()
 
-    with _dataset_writes(out_dir):
-        records.commit({rep.stem: rep.record for rep in converted})
-    root = str(out_dir)
-    keep = {str(records.marker), str(records.manifest)}
-    for rep in converted:
-        keep.update(os.path.join(root, rel) for rel in writer.outputs(rep.stem).values())
     split = None
     warnings = label_map.unused(written) if label_map else []
-    if converted:
+    if any(converted):
         held_out = _held_out(writer, out_dir)
-        done = [rep.stem for rep in converted if rep.stem not in held_out]
+        done = [
+            stem for stem, c in zip(inputs.stems, converted) if c and stem not in held_out
+        ]
         split, why_no_val = split_stems(done, val_ratio, seed)
+        del done
         if why_no_val is not None:
             warnings.append(f"val.txt is empty: {why_no_val}")
     with _dataset_writes(out_dir):
-        finished = writer.finish(
-            out_dir, [(rep.stem, rep.record["report"]) for rep in converted], split
-        )
-    keep.update(os.path.join(root, rel) for rel in finished.files)
+        # The summaries are read back from the manifest just written, one at a time.
+        finished = writer.finish(out_dir, _Reiterable(records), split)
+    keep.update([root + rel for rel in finished.files])
     with _dataset_writes(out_dir):
         sweep(
             out_dir,
@@ -482,16 +411,28 @@ def _convert_locked(
             owned,
         )
     warnings.extend(finished.warnings)
-    return ConvertReport(
+    return ConvertReport.from_tally(
+        tally,
+        images=len(inputs),
+        labels=label_set_,
         input_dir=in_dir,
         output_dir=out_dir,
-        labels=label_set_,
-        files=ordered,
         split=split,
         seconds=time.perf_counter() - start,
         warnings=tuple(warnings),
         remapped=dict(sorted(remapped.items())) if label_map else None,
     )
+
+
+class _Reiterable:
+    """``(stem, summary)`` of every converted file, in input order, read from the
+    manifest each time it is iterated (a writer's ``finish`` may go over them twice)."""
+
+    def __init__(self, records: Records) -> None:
+        self._records = records
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return ((stem, record["report"]) for stem, record in self._records.summaries())
 
 
 def split_stems(stems: Sequence[str], val_ratio: float, seed: int) -> tuple[Split, str | None]:
@@ -535,6 +476,7 @@ def json2voc(
     backend: BackendSpec = None,
     progress: Callable[[int, int], None] | None = None,
     label_map: LabelMap | None = None,
+    on_file: Callable[[FileReport], None] | None = None,
 ) -> Json2vocReport:
     """Convert a folder of labelme JSON files into a VOC segmentation dataset.
 
@@ -546,7 +488,8 @@ def json2voc(
     address or Client: see :mod:`labeltools.engine`) overrides it. ``progress(done, total)`` is called as files finish.
     Without ``keep_going`` the first failing file raises its error; with it, the
     failures are in the report. ``label_map``: ``--map`` rules (:func:`labeltools.label_map`).
-    Returns a :class:`Json2vocReport`.
+    ``on_file(report)``: called with each file's :class:`~labeltools.conversion.FileReport`
+    in input order (the returned :class:`Json2vocReport` has sums and failures only).
     """
     report = convert_dataset(
         input_dir,
@@ -563,6 +506,7 @@ def json2voc(
         backend=backend,
         progress=progress,
         label_map=label_map,
+        on_file=on_file,
     )
     base = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}
     return Json2vocReport(**base, npy=npy, objects=objects, viz=viz)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -80,7 +81,8 @@ def split_ids(ids: Iterable[str], val: float = 0.2, test: float = 0.0, seed: int
     Split sizes are ``round(n * ratio)``; a non-zero ratio that leaves its split (or
     train) empty raises :class:`~labeltools.errors.DatasetError`.
     """
-    pool = sorted(set(ids))
+    # Sorted, then duplicates dropped: no set of every id (~40 bytes an id at 10^6 ids).
+    pool = [k for k, _ in itertools.groupby(sorted(ids))]
     n = len(pool)
     n_val, n_test = _split_sizes(n, val, test)
     order = np.random.default_rng(seed).permutation(n)

@@ -241,3 +241,23 @@ def test_finish_from_summaries_read_back_from_json_is_byte_identical(tmp_path):
 
     writer.finish(tmp_path / "b", reread, split_ids([s for s, _ in summaries], val=0.2, seed=0))
     assert (tmp_path / "b" / "annotations" / "instances_train.json").read_bytes() == first
+
+
+@pytest.mark.parametrize("split", [None, ((), ()), (("a",), ("c",)), (("c",), ("a",), ("b",))])
+def test_streamed_documents_are_the_dumped_documents(tmp_path, split):
+    """finish streams each document to disk: the bytes of _dump(coco_documents(...))."""
+    from labeltools.formats.coco import _dump, write_coco_documents
+    from labeltools.splits import Split
+
+    ann = {"iscrowd": 0, "bbox": [0, 0, 1, 1], "area": 1, "segmentation": {"counts": "1", "size": [4, 4]},
+           "category_id": 2}
+    summaries = [(s, {"file_name": f"é{s}.jpg", "width": 4, "height": 3,
+                      "annotations": [ann] * n}) for s, n in (("a", 2), ("b", 0), ("c", 1))]
+    names = ("_background_", "cat", "chat é")
+    split = None if split is None else Split(*split)
+    written = write_coco_documents(tmp_path, summaries, names, split, name="x_{}.json")
+    docs = coco_documents(summaries, names, split)
+    assert written == [f"x_{name}.json" for name in docs]
+    for name, doc in docs.items():
+        assert (tmp_path / f"x_{name}.json").read_text(encoding="utf-8") == _dump(doc)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(written)  # no temporary left

@@ -83,3 +83,61 @@ def test_sweep_keeps_claimed_files_and_wanted_folders(tmp_path):
     sweep(tmp_path, ("images", "viz", "lists/all", "empty"), ("images", "empty"), keep)
     left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
     assert left == ["empty", "images", "images/a.jpg", "top.txt"]
+
+
+def test_manifest_is_one_record_per_line_and_reads_back(tmp_path):
+    from labeltools.incremental import MANIFEST_HEAD
+
+    records = Records(tmp_path, "json2voc")
+    records.folder.mkdir()
+    records.commit({"b": {"v": [1, "é"]}, "a": {"v": 2}})
+    text = records.manifest.read_text()
+    assert text.startswith(MANIFEST_HEAD) and text.count("\n") == 4
+    assert json.loads(text) == {"a": {"v": 2}, "b": {"v": [1, "é"]}}
+    assert list(records.summaries()) == [("a", {"v": 2}), ("b", {"v": [1, "é"]})]
+    assert list(records.summaries()) == list(records.summaries())  # read again each time
+    records.commit({})
+    assert json.loads(records.manifest.read_text()) == {}
+
+
+def test_previous_records_read_a_one_line_manifest_and_the_journal(tmp_path):
+    records = Records(tmp_path, "json2voc")
+    records.folder.mkdir()
+    old = {"a": {"v": 1, "outputs": {"image": "JPEGImages/a.jpg"}},
+           "b": {"v": 1, "outputs": {"image": "JPEGImages/b.jpg", "x": 3}}}
+    records.manifest.write_text(json.dumps(old, sort_keys=True) + "\n")  # labeltools < 2026-12
+    with records.open_journal() as journal:
+        records.journal_entry(journal, "b", {"v": 2, "outputs": {"image": "JPEGImages/B.jpg"}})
+    with records.journal.open("a") as journal:
+        journal.write('{"stem": "c", "v"')  # what a SIGKILL leaves
+    with records.previous() as previous:
+        assert previous.get("a") == old["a"]
+        assert previous.get("b") == {"v": 2, "outputs": {"image": "JPEGImages/B.jpg"}}
+        assert previous.get("c") is None and previous.get("z") is None
+        owned = previous.owned
+    assert all(str(tmp_path / f"JPEGImages/{s}.jpg") in owned for s in ("a", "b", "B"))
+    assert str(tmp_path / "JPEGImages/c.jpg") not in owned and 3 not in owned
+    # The one-line manifest was rewritten one record per line, the same JSON.
+    assert json.loads(records.manifest.read_text()) == old
+    assert records.manifest.read_text().count("\n") == 4
+
+
+def test_a_torn_journal_line_does_not_swallow_the_next_entry(tmp_path):
+    records = Records(tmp_path, "json2voc")
+    records.folder.mkdir()
+    records.journal.write_text('{"stem": "a", "v": 1}\n{"stem": "c", "v"')
+    with records.open_journal() as journal:
+        records.journal_entry(journal, "b", {"v": 2})
+    assert records.read() == {"a": {"v": 1}, "b": {"v": 2}}
+
+
+def test_path_set_holds_hashes():
+    from labeltools.incremental import PathSet
+
+    paths = PathSet(["/o/a.png", "/o/b.png"])
+    paths.update(["/o/c.png"])
+    paths.add("/o/a.png")
+    assert "/o/a.png" in paths and "/o/c.png" in paths and "/o/d.png" not in paths
+    assert len(paths) == 4  # a duplicate is kept: membership does not mind
+    paths.add("/o/d.png")
+    assert "/o/d.png" in paths and None not in paths

@@ -294,7 +294,7 @@ def test_more_than_254_instances(tmp_path):
     report = json2voc(src, out, "cat", npy=True, workers=1)
     assert not (out / "SegmentationObject" / "many.png").exists()
     assert np.load(out / "SegmentationObjectNpy" / "many.npy").max() == 255
-    assert report.files[0].instances == 255
+    assert report.instances == 255
     # The overflow is remembered: a rerun skips the file.
     assert json2voc(src, out, "cat", npy=True, workers=1).skipped == 1
 
@@ -373,8 +373,9 @@ def test_rerun_skips_up_to_date_and_redoes_changed(small, tmp_path):
     assert again.pixels == json2voc(small, tmp_path / "clean", "cat,dog", workers=1).pixels
     assert tree_bytes(out) == first
     write_labelme(small, "b", [rect("cat", 0, 0, 5, 5)])  # new JSON and image
-    changed = json2voc(small, out, "cat,dog", workers=1)
-    assert [(f.stem, f.status) for f in changed.files] == [
+    seen = []
+    json2voc(small, out, "cat,dog", workers=1, on_file=seen.append)
+    assert [(f.stem, f.status) for f in seen] == [
         ("a", "skipped"), ("b", "written"), ("c", "skipped")
     ]
     assert lblread(out / "SegmentationClass" / "b.png")[2, 2] == 1
@@ -387,12 +388,13 @@ def test_record_names_the_resolved_image_and_its_stamp(tmp_path):
     real = tmp_path / "photos" / "a.jpg"
     real.write_bytes(jpeg_bytes(photo()))
     (src / "link.jpg").symlink_to(real)
-    report = json2voc(src, tmp_path / "out", "cat", workers=1)
+    seen = []
+    json2voc(src, tmp_path / "out", "cat", workers=1, on_file=seen.append)
     st = real.stat()
-    assert report.files[0].record["image"] == {
+    assert seen[0].record["image"] == {
         "path": str(real.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns
     }
-    assert report.files[0].record["json"] == str((src / "a.json").resolve())
+    assert seen[0].record["json"] == str((src / "a.json").resolve())
     assert (tmp_path / "out" / "JPEGImages" / "a.jpg").read_bytes() == real.read_bytes()
 
 
@@ -488,8 +490,11 @@ def test_a_backend_replaces_the_local_pool(small, tmp_path):
 
 def test_keep_going_over_a_file_that_is_not_json(small, tmp_path):
     (small / "broken.json").write_text("{not json")
-    report = json2voc(small, tmp_path / "out", "cat,dog", workers=2, keep_going=True)
-    assert [(f.stem, f.status) for f in report.files] == [
+    seen = []
+    report = json2voc(small, tmp_path / "out", "cat,dog", workers=2, keep_going=True,
+                      on_file=seen.append)
+    assert report.images == 4
+    assert [(f.stem, f.status) for f in seen] == [
         ("a", "written"), ("b", "written"), ("broken", "failed"), ("c", "written")
     ]
     assert report.failures[0].error == (
@@ -530,3 +535,27 @@ def test_label_with_colon_gets_no_labelmap(small, tmp_path):
         "labelmap.txt not written: class name 'cat:tabby' cannot be a labelmap.txt name "
         "(name:r,g,b:parts:actions has no escape for ':'); class_names.txt has every name"
     )
+
+
+def test_a_one_line_manifest_of_an_older_labeltools_still_resumes(small, tmp_path):
+    out = tmp_path / "out"
+    json2voc(small, out, "cat,dog", workers=1)
+    first = tree_bytes(out)
+    manifest = out / RECORDS_DIR / "manifest.json"
+    records = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps(records, sort_keys=True) + "\n")  # the layout before 2026-12
+    again = json2voc(small, out, "cat,dog", workers=1)
+    assert (again.written, again.skipped) == (0, 3)
+    assert tree_bytes(out) == first  # the manifest is back one record per line
+
+
+def test_an_executor_backend_keeps_the_label_map(small, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from labeltools.remap import label_map
+
+    rules = label_map(["dog=cat"])
+    with ThreadPoolExecutor(2) as pool:
+        report = json2voc(small, tmp_path / "out", "cat", backend=pool, label_map=rules)
+    assert report.remapped == {"dog=cat": 4}
+    assert report.shapes == {"rectangle": 7}

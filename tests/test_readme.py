@@ -87,3 +87,9 @@ def test_python_api_example_runs(tmp_path, monkeypatch):
     assert scope["result"].confusion.counts.dtype == np.uint64
     assert (tmp_path / "out" / "park_002.xlsx").is_file()
     assert labeltools.check_dataset(tmp_path / "out" / "api").ok
+    # The per-file reports, through on_file (a rerun over the same folder: all skipped).
+    code = re.search(r"<!-- api-example-on-file -->\n```python\n(.*?)```", readme, re.S).group(1)
+    exec(compile(code, "README.md", "exec"), scope)
+    statuses = [(r.stem, r.status) for r in scope["reports"]]
+    assert statuses[:2] == [("garden_005", "skipped"), ("park_002", "skipped")]
+    assert len(statuses) == 5

@@ -228,14 +228,14 @@ def _finish(report: Any, as_json: bool, command: str) -> None:
         if command != "json2voc":  # pixels are VOC's; the others count instances
             doc.pop("pixels")
             doc.pop("ignored_pixels")
-            doc["instances"] = sum(f.instances for f in report.files)
+            doc["instances"] = report.instances
         echo_json(doc, ensure_ascii=False)
     else:
         _print_summary(report, command)
     if report.failures:
         for failure in report.failures:
             typer.echo(f"Failed: {failure.error}", err=True)
-        typer.echo(f"Error: {len(report.failures)} of {len(report.files)} files failed", err=True)
+        typer.echo(f"Error: {len(report.failures)} of {report.images} files failed", err=True)
         raise typer.Exit(1)
 
 
@@ -255,7 +255,7 @@ def _print_summary(report: Any, command: str) -> None:
     for rule, n in (report.remapped or {}).items():
         table.add_row(f"--map {rule}", f"{n} shape{'s' if n != 1 else ''}")
     if command != "json2voc":
-        table.add_row("instances", str(sum(f.instances for f in report.files)))
+        table.add_row("instances", str(report.instances))
     source = report.labels.source
     origin = "discovered in the input" if source == "discovered" else f"from {source}"
     table.add_row("classes", f"{len(report.labels.names)} ({origin})")

@@ -30,16 +30,16 @@ Layout (the names Detectron2's and mmdet's COCO configs expect)::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..io.files import atomic_write_text
 from .instances import Instance, object_instances, shape_polygon
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ __all__ = [
     "hidden_warning",
     "polygon_iou",
     "rle_encode",
+    "write_coco_documents",
 ]
 
 IMAGES_DIR = "images"
@@ -253,29 +254,142 @@ class CocoWriter:
         summaries: Iterable[tuple[str, Mapping[str, Any]]],
         split: Split | None,
     ) -> Finished:
-        """Write ``annotations/instances_<split>.json``."""
+        """Write ``annotations/instances_<split>.json``, streamed (see :func:`write_coco_documents`)."""
         from .base import Finished
 
-        summaries = list(summaries)
         folder = Path(output_dir) / ANNOTATIONS_DIR
         folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, doc in coco_documents(summaries, self.names, split).items():
-            rel = f"{ANNOTATIONS_DIR}/instances_{name}.json"
-            atomic_write_text(Path(output_dir) / rel, _dump(doc))
-            written.append(rel)
-        return Finished(tuple(written), hidden_warning(summaries))
+        hidden = _HiddenTally()
+        written = write_coco_documents(
+            folder, hidden.watch(summaries), self.names, split, name="instances_{}.json"
+        )
+        rels = tuple(f"{ANNOTATIONS_DIR}/{name}" for name in written)
+        return Finished(rels, hidden.warning())
 
 
-def hidden_warning(summaries: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[str, ...]:
+def write_coco_documents(
+    folder: Path,
+    summaries: Iterable[tuple[str, Mapping[str, Any]]],
+    names: Sequence[str],
+    split: Split | None,
+    *,
+    name: str = "instances_{}.json",
+) -> list[str]:
+    """Write :func:`coco_documents` to ``folder/name.format(split)``, one pass over
+    ``summaries``, without holding them: the same bytes as ``_dump`` of each document.
+
+    A document is ``{"info":..,"licenses":[],"images":[..],"annotations":[..],
+    "categories":[..]}``: the images go straight into each split's temporary file and
+    the annotations into a second one, appended after the images; each file is then
+    renamed into place (atomic, as every output). Returns the file names written.
+    """
+    import contextlib
+    import shutil
+
+    from ..io.files import atomic_path
+
+    where, wanted = _split_of(split)
+    categories = coco_categories(names)
+    files = [name.format(split_name) for split_name in wanted]
+    with contextlib.ExitStack() as stack:
+        heads, tails = {}, {}
+        for split_name, file_name in zip(wanted, files):
+            tmp = stack.enter_context(atomic_path(folder / file_name))
+            heads[split_name] = stack.enter_context(open(tmp, "w", encoding="utf-8"))
+            tails[split_name] = stack.enter_context(_temp_text(folder))
+            heads[split_name].write(f'{{"info":{_compact(_INFO)},"licenses":[],"images":[')
+        first_image = dict.fromkeys(wanted, True)
+        first_ann = dict.fromkeys(wanted, True)
+        ann_id = 0
+        for image_id, (stem, summary) in enumerate(summaries, start=1):
+            # In no list (not converted): numbered all the same, so the ids of the rest hold.
+            split_name = "train" if split is None else where.get(stem)
+            head = heads.get(split_name) if split_name is not None else None
+            if head is not None:
+                image = {"id": image_id, "file_name": summary["file_name"],
+                         "width": summary["width"], "height": summary["height"]}
+                head.write(("" if first_image[split_name] else ",") + _compact(image))
+                first_image[split_name] = False
+            for ann in summary["annotations"]:
+                ann_id += 1
+                if head is not None:
+                    tail = tails[split_name]
+                    tail.write(("" if first_ann[split_name] else ",")
+                               + _compact(_annotation(ann_id, image_id, ann)))
+                    first_ann[split_name] = False
+        for split_name in wanted:
+            head, tail = heads[split_name], tails[split_name]
+            head.write('],"annotations":[')
+            tail.seek(0)
+            shutil.copyfileobj(tail, head)
+            head.write(f'],"categories":{_compact(categories)}}}\n')
+            head.close()  # before atomic_path renames it
+    return files
+
+
+@contextlib.contextmanager
+def _temp_text(folder: Path) -> Iterator[IO[str]]:
+    """A temporary text file in ``folder`` (a leftover has the sweep's temporary prefix)."""
+    import tempfile
+
+    from ..io.files import TMP_PREFIX
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder, prefix=TMP_PREFIX) as f:
+        yield f
+
+
+def _compact(value: Any) -> str:
+    """``value`` as :func:`_dump` writes it inside a document."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _split_of(split: Split | None) -> tuple[dict[str, str], list[str]]:
+    """stem -> split name, and the split names that get a document (train and val always)."""
+    where: dict[str, str] = {}
+    wanted = ["train", "val"]
+    if split is not None:
+        if split.test:
+            wanted.append("test")
+        for name in wanted:
+            where.update((stem, name) for stem in getattr(split, name))
+    return where, wanted
+
+
+class _HiddenTally:
+    """Counts the objects later shapes hide, as summaries stream past (for the warning)."""
+
+    SHOWN = 10
+
+    def __init__(self) -> None:
+        self.images = 0
+        self.total = 0
+        self.first: list[tuple[str, int]] = []
+
+    def watch(self, summaries: Iterable[tuple[str, Mapping[str, Any]]]
+              ) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for stem, summary in summaries:
+            if summary.get("hidden"):
+                n = int(summary.get("hidden", 0))
+                self.images += 1
+                self.total += n
+                if len(self.first) < self.SHOWN:
+                    self.first.append((stem, n))
+            yield stem, summary
+
+    def warning(self) -> tuple[str, ...]:
+        if not self.images:
+            return ()
+        shown = ", ".join(f"{stem} ({n})" for stem, n in self.first)
+        more = f" and {self.images - self.SHOWN} more" if self.images > self.SHOWN else ""
+        return (
+            f"{self.total} object(s) have no visible pixel (later shapes cover them) and no "
+            f"annotation: {shown}{more}",
+        )
+
+
+def hidden_warning(summaries: Iterable[tuple[str, Mapping[str, Any]]]) -> tuple[str, ...]:
     """A warning naming the images with objects a later shape hides entirely (none: no warning)."""
-    hidden = [(stem, int(s.get("hidden", 0))) for stem, s in summaries if s.get("hidden")]
-    if not hidden:
-        return ()
-    total = sum(n for _, n in hidden)
-    shown = ", ".join(f"{stem} ({n})" for stem, n in hidden[:10])
-    more = f" and {len(hidden) - 10} more" if len(hidden) > 10 else ""
-    return (
-        f"{total} object(s) have no visible pixel (later shapes cover them) and no "
-        f"annotation: {shown}{more}",
-    )
+    tally = _HiddenTally()
+    for _ in tally.watch(summaries):
+        pass
+    return tally.warning()

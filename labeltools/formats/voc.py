@@ -397,7 +397,7 @@ class VocWriter:
         if split is not None:
             for name, ids in split.lists().items():
                 rel = os.path.join(LIST_DIR, f"{name}.txt")
-                atomic_write_text(output_dir / rel, "".join(f"{i}\n" for i in ids))
+                _write_ids(output_dir / rel, ids)
                 files.append(rel)
         atomic_write_text(output_dir / CLASS_NAMES_FILE, "".join(f"{n}\n" for n in self.names))
         files.append(CLASS_NAMES_FILE)
@@ -427,3 +427,9 @@ class VocWriter:
                 f"{len(self.names)} classes: no SegmentationClass PNGs, see SegmentationClassNpy"
             )
         return Finished(tuple(files), tuple(warnings))
+
+
+def _write_ids(path: Path, ids: Iterable[str]) -> None:
+    """One id per line, atomically, streamed: a list of 10^6 ids is not built as one string."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.writelines(f"{i}\n" for i in ids)

@@ -337,26 +337,23 @@ class YoloWriter:
         from .base import Finished
         from .coco import hidden_warning
 
-        summaries = list(summaries)
         root = Path(output_dir)
         names = ["train", "val"] + (["test"] if split is not None and split.test else [])
-        final: dict[str, str] = {}
-        if split is not None:
-            for name in names:
-                final.update((stem, name) for stem in getattr(split, name))
         kept: list[str] = []
-        for stem, _ in summaries:
-            where = final.get(stem)
-            if where is None or self.split_of.get(stem, "train") == where:
-                continue
-            expected = self.outputs(stem)
-            for kind, rel in self._paths(stem, where).items():
-                os.makedirs(root / os.path.dirname(rel), exist_ok=True)
-                if (root / expected[kind]).is_file():  # else moved by an earlier finish
-                    os.replace(root / expected[kind], root / rel)
-                kept.append(rel)
+        # Only the images whose final split is not the one they were written in move:
+        # found from the split's lists, without a map of every stem.
+        for where in names if split is not None else ():
+            for stem in getattr(split, where):
+                if self.split_of.get(stem, "train") == where:
+                    continue
+                expected = self.outputs(stem)
+                for kind, rel in self._paths(stem, where).items():
+                    os.makedirs(root / os.path.dirname(rel), exist_ok=True)
+                    if (root / expected[kind]).is_file():  # else moved by an earlier finish
+                        os.replace(root / expected[kind], root / rel)
+                    kept.append(rel)
         for name in names:
             for folder in (IMAGES_DIR, LABELS_DIR):
                 (root / folder / name).mkdir(parents=True, exist_ok=True)
         atomic_write_text(root / DATA_YAML, data_yaml(root, self.names, names))
-        return Finished((*kept, DATA_YAML), hidden_warning(summaries))
+        return Finished((*kept, DATA_YAML), hidden_warning(summaries))  # one pass, streamed
