@@ -264,9 +264,10 @@ def fill_iou(polygon: np.ndarray, instance: Instance, height: int, width: int) -
 def _three_digit_tables() -> tuple[np.ndarray, np.ndarray]:
     """``"%03d" % i`` as ASCII codes, and how many of its digits are left once its
     trailing zeros are stripped (0 for 0), for i in 0..999."""
-    digits = np.array([list(b"%03d" % i) for i in range(1000)], dtype=np.uint8)
-    kept = np.array([len((b"%03d" % i).rstrip(b"0")) for i in range(1000)], dtype=np.int64)
-    return digits, kept
+    i = np.arange(1000)
+    digits = (np.stack([i // 100, i // 10 % 10, i % 10], axis=1) + ord("0")).astype(np.uint8)
+    kept = 3 - (i % 10 == 0) - (i % 100 == 0) - (i % 1000 == 0)
+    return digits, kept.astype(np.int64)
 
 
 _DIGITS3, _KEPT3 = _three_digit_tables()
