@@ -168,12 +168,12 @@ def chain_order(parts: Sequence[np.ndarray]) -> list[np.ndarray]:
     if len(parts) <= 2 or len(parts) > _MAX_ORDERED:
         return list(parts)
     k = len(parts)
-    dist = _part_distances(parts)
+    dist = _part_distances(parts).tolist()  # Python floats: k^2 look-ups below
     order = [0]
     left = set(range(1, k))
     while left:
         last = order[-1]
-        nxt = min(left, key=lambda j: (dist[last, j], j))
+        nxt = min(left, key=lambda j: (dist[last][j], j))
         order.append(nxt)
         left.remove(nxt)
     return [parts[i] for i in order]
@@ -200,14 +200,15 @@ def join_parts(parts: Sequence[np.ndarray]) -> np.ndarray:
     forward: list[np.ndarray] = []
     backward: list[np.ndarray] = []
     for i, part in enumerate(parts):
-        start = exit_[0] if i == 0 else entry[i]
-        ring = np.roll(part, -start, axis=0)  # starts at the arrival vertex
+        # Vertex indices counted from the arrival vertex, modulo the ring (mode="wrap").
+        start, m = (exit_[0] if i == 0 else entry[i]), len(part)
         if i in (0, n - 1):
-            forward.append(np.concatenate([ring, ring[:1]]))  # all the way round
+            # All the way round, back to the arrival vertex.
+            forward.append(part.take(np.arange(start, start + m + 1), axis=0, mode="wrap"))
             continue
-        pos = (exit_[i] - start) % len(part)
-        forward.append(ring[: pos + 1])  # arrival -> departure
-        backward.append(np.concatenate([ring[pos:], ring[:1]]))  # departure -> arrival
+        pos = (exit_[i] - start) % m  # the departure vertex
+        forward.append(part.take(np.arange(start, start + pos + 1), axis=0, mode="wrap"))
+        backward.append(part.take(np.arange(start + pos, start + m + 1), axis=0, mode="wrap"))
     return np.concatenate(forward + backward[::-1])
 
 
