@@ -3,7 +3,8 @@
 Corpus: bench_json2voc's seeded labelme files (~500x375 JPEGs, 2-8 overlapping polygons,
 rectangles and circles, some grouped), 2000 of them (``--quick``: 24). Every variant is a
 whole process (start-up included) writing into a fresh folder, timed side by side in
-this one invocation:
+this one invocation, in :data:`ROUNDS` interleaved rounds; each variant's fastest wall
+time and lowest CPU time over the rounds are reported (the machine is shared):
 
 * labeltools json2coco / json2yolo with one worker per core (``--workers <cores>``).
 * labelme's recipe, examples/instance_segmentation/labelme2coco.py (``--noviz``),
@@ -11,11 +12,18 @@ this one invocation:
   transpose, re-encode, decode again), a JPEG re-encode at quality 75, a full-size mask
   per shape, pycocotools for area and bbox; single process, as users run it.
 * the ``labelme2coco`` package (fcakyon's, on sahi; writes the JSON only, no images).
-* the ``labelme2yolo`` package (a Rust binary; ``--output_format polygon``).
+* the ``labelme2yolo`` package (a Rust binary since 0.2; ``--output_format polygon``).
+* ``labelme2yolo`` 0.1.x, its last pure-Python release (a pool of ``cpu_count() - 1``
+  processes; every image decoded and re-encoded as PNG, then read back for its size).
+* a minimal Python converter (:data:`NAIVE_YOLO`): ``json.load``, the points as rows of
+  ``%.6f``, ``shutil.copyfile`` of the JPEG, on a pool of one process per core. It is
+  what a Python converter costs before any rasterising or checking, to put the Rust
+  binary's ratio in context.
 
 A package reference runs from ``$LABELTOOLS_BENCH_PYTHON`` (a Python that has it: they
-pull in sahi, shapely, matplotlib) or this one; when it cannot be found the line says so
-and the ratio is skipped.
+pull in sahi, shapely, matplotlib) or this one; the pure-Python labelme2yolo from
+``$LABELTOOLS_BENCH_L2Y_PYTHON`` (its pins, numpy < 1.27 and pillow < 10.3, clash with
+the others). When one cannot be found the line says so and the ratio is skipped.
 """
 
 from __future__ import annotations
@@ -125,6 +133,37 @@ RECIPE = textwrap.dedent(
     '''
 )
 
+#: The least a Python json2yolo can do: no rasterising (circles, lines and points written as
+#: their raw points), no grouping, no hidden-pixel checks, no validation, no resume, no
+#: split; one row per shape, ``%.6f``, the JPEG copied. Not a converter: a floor.
+NAIVE_YOLO = textwrap.dedent(
+    r'''
+    import json, os, shutil, sys
+    from multiprocessing import Pool
+
+    input_dir, output_dir, labels, workers = sys.argv[1:5]
+    class_id = {name: i for i, name in enumerate(open(labels).read().split()[2:])}
+
+    def convert(name):
+        with open(os.path.join(input_dir, name)) as f:
+            doc = json.load(f)
+        w, h = doc["imageWidth"], doc["imageHeight"]
+        rows = [f"{class_id[s['label']]} " + " ".join("%.6f %.6f" % (x / w, y / h) for x, y in s["points"]) + "\n"
+                for s in doc["shapes"] if s["label"] in class_id]
+        stem = name[: -len(".json")]
+        with open(os.path.join(output_dir, "labels", stem + ".txt"), "w") as f:
+            f.writelines(rows)
+        shutil.copyfile(os.path.join(input_dir, doc["imagePath"]),
+                        os.path.join(output_dir, "images", stem + ".jpg"))
+
+    for sub in ("labels", "images"):
+        os.makedirs(os.path.join(output_dir, sub))
+    names = sorted(n for n in os.listdir(input_dir) if n.endswith(".json"))
+    with Pool(int(workers)) as pool:
+        pool.map(convert, names, chunksize=max(1, len(names) // (16 * int(workers))))
+    '''
+)
+
 #: Runs a command; prints its wall time and the CPU time of its whole process tree
 #: (Linux folds waited-for grandchildren, the worker processes, into RUSAGE_CHILDREN).
 _MEASURE = textwrap.dedent(
@@ -169,48 +208,110 @@ def _labelme2yolo() -> str | None:
     return next((str(c) for c in candidates if c.is_file()), None)
 
 
+def _pure_labelme2yolo() -> tuple[str | None, str]:
+    """``(python, "")`` of a Python with labelme2yolo 0.1.x, or ``(None, why not)``."""
+    python = os.environ.get("LABELTOOLS_BENCH_L2Y_PYTHON")
+    if not python:
+        return None, ("LABELTOOLS_BENCH_L2Y_PYTHON is not set (a venv with "
+                      "pip install 'labelme2yolo<0.2', its last pure-Python release)")
+    probe = subprocess.run(
+        [python, "-c", "from labelme2yolo.__about__ import __version__; print(__version__)"],
+        capture_output=True, text=True)
+    version = probe.stdout.strip()
+    if probe.returncode != 0:
+        return None, f"{python} cannot import labelme2yolo: {probe.stderr.strip().splitlines()[-1:]}"
+    if not version.startswith("0.1."):
+        return None, f"{python} has labelme2yolo {version}, not a pure-Python 0.1.x"
+    return python, ""
+
+
+#: Interleaved rounds of every variant; the fastest is reported (``--quick``: one).
+ROUNDS = 3
+
+
 def run(workdir: Path, quick: bool) -> list[str]:
     n = 24 if quick else 2000
+    rounds = 1 if quick else ROUNDS
     corpus = make_corpus(workdir / "corpus", n)
     labels = str(corpus / "labels.txt")
+    names = Path(labels).read_text().split()[2:]  # after __ignore__ and _background_
     cores = len(os.sched_getaffinity(0))
     lines = [f"corpus: {n} labelme files, ~500x375 JPEGs, 2-8 shapes each; {cores} cores; "
-             f"one whole-process run each"]
+             f"whole process, best wall and CPU time of {rounds} interleaved round(s)"]
 
-    def ours(kind: str) -> tuple[tuple[float, float], str]:
-        t = _measured(sys.executable, "-m", "labeltools", f"json2{kind}", str(corpus),
-                      str(workdir / f"ours-{kind}"), "--labels", labels, "--workers", str(cores))
-        return t, f"labeltools json2{kind} --workers {cores}"
+    # In report order: a variant (key, what, command, output folder, key it is compared
+    # with) or the line saying why a reference was skipped.
+    entries: list[tuple[str, str, list[str], Path, str | None] | str] = []
+
+    def ours(kind: str) -> None:
+        out = workdir / f"ours-{kind}"
+        entries.append((kind, f"labeltools json2{kind} --workers {cores}",
+                        [sys.executable, "-m", "labeltools", f"json2{kind}", str(corpus), str(out),
+                         "--labels", labels, "--workers", str(cores)], out, None))
+
+    ours("coco")
+    entries.append(("recipe", "labelme's labelme2coco.py recipe (1 process)",
+                    [sys.executable, "-c", RECIPE, str(corpus), str(workdir / "recipe"), labels],
+                    workdir / "recipe", "coco"))
+    python = _reference_python("labelme2coco")
+    if python is None:
+        entries.append("labelme2coco package: skipped, not importable (pip install labelme2coco, "
+                       "or point LABELTOOLS_BENCH_PYTHON at a Python that has it)")
+    else:
+        code = ("import logging, sys; logging.disable(logging.INFO); from labelme2coco import convert; "
+                "convert(sys.argv[1], sys.argv[2], train_split_rate=0.8)")
+        entries.append(("l2c", "labelme2coco package (JSON only, no images)",
+                        [python, "-c", code, str(corpus), str(workdir / "l2c")], workdir / "l2c",
+                        "coco"))
+    ours("yolo")
+    binary = _labelme2yolo()
+    if binary is None:
+        entries.append("labelme2yolo package: skipped, no labelme2yolo binary (pip install "
+                       "labelme2yolo, or point LABELTOOLS_BENCH_PYTHON at its environment)")
+    else:
+        entries.append(("l2y", "labelme2yolo package (Rust)",
+                        [binary, "--json_dir", str(corpus), "--output_dir", str(workdir / "l2y"),
+                         "--output_format", "polygon", ",".join(names)], workdir / "l2y", "yolo"))
+    pure, why = _pure_labelme2yolo()
+    if pure is None:
+        entries.append(f"labelme2yolo 0.1.x (pure Python): skipped, {why}")
+    else:
+        # It writes into its input folder (INPUT/YOLODataset): give it a folder of links.
+        linked = workdir / "l2y-py-input"
+        if not linked.is_dir():
+            linked.mkdir()
+            for f in corpus.iterdir():
+                if f.suffix in (".json", ".jpg"):
+                    (linked / f.name).symlink_to(f)
+        entries.append(("l2y-py", f"labelme2yolo 0.1.x (pure Python, {max(cores - 1, 1)} process(es))",
+                        [str(Path(pure).parent / "labelme2yolo"), "--json_dir", str(linked),
+                         "--val_size", "0.2", "--output_format", "polygon", "--label_list", *names],
+                        linked / "YOLODataset", "yolo"))
+    entries.append(("naive", "what a minimal Python converter costs: no rasterising, no checks",
+                    [sys.executable, "-c", NAIVE_YOLO, str(corpus), str(workdir / "naive"), labels,
+                     str(cores)], workdir / "naive", "yolo"))
+    arms = [e for e in entries if not isinstance(e, str)]
+
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(rounds):
+        for key, _what, cmd, out, _base in arms:
+            shutil.rmtree(out, ignore_errors=True)  # every timed run writes into a fresh folder
+            wall, cpu = _measured(*cmd)
+            if key in best:
+                wall, cpu = min(wall, best[key][0]), min(cpu, best[key][1])
+            best[key] = (wall, cpu)
 
     def line(what: str, t: tuple[float, float], base: tuple[float, float] | None = None) -> str:
         (wall, cpu) = t
         ratio = ""
         if base:
             ratio = f"  -> labeltools {wall / base[0]:.1f}x faster (CPU time: {cpu / base[1]:.1f}x)"
-        return f"{what:46s} {wall:7.2f} s {wall * 1000 / n:6.1f} ms/image, CPU {cpu:6.2f} s{ratio}"
+        return f"{what:64s} {wall:7.2f} s {wall * 1000 / n:6.1f} ms/image, CPU {cpu:6.2f} s{ratio}"
 
-    coco, coco_what = ours("coco")
-    recipe = _measured(sys.executable, "-c", RECIPE, str(corpus), str(workdir / "recipe"), labels)
-    lines += [line(coco_what, coco), line("labelme's labelme2coco.py recipe (1 process)", recipe, coco)]
-    python = _reference_python("labelme2coco")
-    if python is None:
-        lines.append("labelme2coco package: skipped, not importable (pip install labelme2coco, or "
-                     "point LABELTOOLS_BENCH_PYTHON at a Python that has it)")
-    else:
-        code = ("import logging, sys; logging.disable(logging.INFO); from labelme2coco import convert; "
-                "convert(sys.argv[1], sys.argv[2], train_split_rate=0.8)")
-        pkg = _measured(python, "-c", code, str(corpus), str(workdir / "l2c"))
-        lines.append(line("labelme2coco package (JSON only, no images)", pkg, coco))
-
-    yolo, yolo_what = ours("yolo")
-    lines.append(line(yolo_what, yolo))
-    binary = _labelme2yolo()
-    if binary is None:
-        lines.append("labelme2yolo package: skipped, no labelme2yolo binary (pip install "
-                     "labelme2yolo, or point LABELTOOLS_BENCH_PYTHON at its environment)")
-    else:
-        names = ",".join(Path(labels).read_text().split()[2:])
-        ref = _measured(binary, "--json_dir", str(corpus), "--output_dir", str(workdir / "l2y"),
-                        "--output_format", "polygon", names)
-        lines.append(line("labelme2yolo package (Rust)", ref, yolo))
+    for entry in entries:
+        if isinstance(entry, str):
+            lines.append(entry)
+        else:
+            key, what, _cmd, _out, base = entry
+            lines.append(line(what, best[key], best[base] if base else None))
     return lines

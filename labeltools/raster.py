@@ -19,6 +19,7 @@ full-size boolean mask that is then copied: the covered pixels are the same
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -127,11 +128,15 @@ def _draw_far_shape(
         return False
     w, h = size
     reach = _FAR_CANVASES * max(w, h, 1)
-    coords = [abs(c) for pt in xy for c in pt]
+    if not xy:
+        return False
+    # map(abs, chain(...)): the largest |coordinate| without a Python loop (every shape
+    # is drawn through here, polygons of hundreds of points included).
+    furthest = max(map(abs, itertools.chain.from_iterable(xy)))
     if shape_type == "circle":
         (cx, cy), (px, py) = xy
-        coords.append(math.hypot(cx - px, cy - py) + max(abs(cx), abs(cy)))
-    if not coords or max(coords) <= reach:
+        furthest = max(furthest, math.hypot(cx - px, cy - py) + max(abs(cx), abs(cy)))
+    if furthest <= reach:
         return False
     margin = float(line_width + point_size + 2)
     box = (-margin, -margin, w + margin, h + margin)

@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from labeltools import read_labelme
+from labeltools.errors import ImageReadError
 from labeltools.formats.base import JPEG_QUALITY, Item, write_image, write_outputs
 from labeltools.formats.labelme import image_info
 
@@ -62,3 +63,15 @@ def test_write_outputs_lets_other_errors_through(tmp_path):
 
     with pytest.raises(PermissionError, match="read-only"):
         write_outputs(write, {"a": str(tmp_path / "a")})
+
+
+def test_write_image_refuses_a_truncated_jpeg_and_leaves_nothing(tmp_path):
+    data = jpeg_bytes(photo())
+    path = write_labelme(tmp_path / "in", "a", [], image=data)
+    (tmp_path / "in" / "a.jpg").write_bytes(data[:-2])  # the end marker cut off
+    target = tmp_path / "out" / "a.jpg"
+    target.parent.mkdir()
+    with open(tmp_path / "in" / "a.jpg", "rb") as source:
+        with pytest.raises(ImageReadError, match=r"a\.jpg is truncated \(JPEG end marker missing\)"):
+            write_image(item_for(path, source), str(target))
+    assert list(target.parent.iterdir()) == []

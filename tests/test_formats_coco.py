@@ -12,7 +12,15 @@ import pytest
 from PIL import Image
 
 from labeltools import json2voc
-from labeltools.formats.coco import CocoWriter, coco_categories, coco_documents, rle_encode
+from labeltools.formats.coco import (
+    CocoWriter,
+    coco_categories,
+    coco_documents,
+    crop_rle,
+    instance_rle,
+    polygon_iou,
+    rle_encode,
+)
 from labeltools.formats.instances import object_instances
 from labeltools.io.labelpng import lblread
 from labeltools.labels import parse_labels
@@ -211,6 +219,51 @@ def test_rle_encode_is_pycocotools_compressed():
     assert np.array_equal(mask_utils.decode({**rle, "counts": rle["counts"].encode()}), mask)
     with pytest.raises(ValueError, match=r"mask must be 2-D \(height, width\), got shape \(4,\)"):
         rle_encode(np.zeros(4, dtype=bool))
+
+
+def test_crop_rle_is_rle_encode_of_the_placed_crop():
+    crop = np.array([[1, 0], [1, 1]], dtype=bool)
+    full = np.zeros((4, 5), dtype=bool)
+    full[1:3, 2:4] = crop
+    # Column-major runs: 9 zeros, 2 ones, 3 zeros, 1 one, 5 zeros.
+    assert crop_rle(crop, 2, 1, 4, 5) == rle_encode(full) == {"size": [4, 5], "counts": "923O2"}
+    # Edge cases: empty, the whole image (one run across every column), corners, one row.
+    assert crop_rle(np.zeros((2, 2), bool), 0, 0, 3, 3) == rle_encode(np.zeros((3, 3), bool))
+    assert crop_rle(np.ones((3, 4), bool), 0, 0, 3, 4) == rle_encode(np.ones((3, 4), bool))
+    assert rle_encode(np.ones((3, 4), bool))["counts"] == "0<"  # [0, 12]: no run of 0s after
+    assert crop_rle(np.ones((1, 1), bool), 3, 2, 3, 4) == rle_encode(np.eye(3, 4, 3, dtype=bool)[::-1])
+    rng = np.random.default_rng(7)
+    for _ in range(2000):
+        height, width = (int(v) for v in rng.integers(1, 10, 2))
+        h, w = int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1))
+        x, y = int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1))
+        crop = rng.random((h, w)) < rng.choice([0.2, 0.5, 0.9, 1.0])
+        full = np.zeros((height, width), dtype=bool)
+        full[y : y + h, x : x + w] = crop
+        assert crop_rle(crop, x, y, height, width) == rle_encode(full)
+    with pytest.raises(ValueError, match=r"crop of shape \(2, 2\) at \(3, 0\) must lie inside 4x4"):
+        crop_rle(np.ones((2, 2), bool), 3, 0, 4, 4)
+
+
+def test_polygon_iou_is_the_iou_of_the_decoded_masks(corpus):
+    from labeltools.formats.instances import shape_polygon
+
+    folder, labels = corpus
+    checked = 0
+    with items(folder, labels) as todo:
+        for item in todo:
+            h, w = item.image.height, item.image.width
+            shapes = item.annotation.shapes
+            for inst in object_instances(shapes, item.values, h, w)[0]:
+                assert instance_rle(inst, h, w) == rle_encode(inst.mask(h, w))
+                if not inst.exact:
+                    continue
+                polygons = [shape_polygon(shapes[i]) for i in inst.shapes]
+                theirs = mask_utils.decode(
+                    mask_utils.merge(mask_utils.frPyObjects(polygons, h, w))).astype(bool)
+                assert polygon_iou(polygons, inst, h, w) == iou(theirs, inst.mask(h, w))
+                checked += 1
+    assert checked > 50
 
 
 def test_polygons_coco_cannot_draw_become_rle():

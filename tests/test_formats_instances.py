@@ -94,3 +94,16 @@ def test_a_wide_line_that_only_nears_a_polygon_still_counts_as_hiding_it():
     assert not cat.exact and cat.area < 100
     far = [rect("cat", 0, 0, 9, 9), Shape("dog", "line", ((30, 0), (30, 9)))]
     assert object_instances(far, VALUES, 20, 40)[0][0].exact
+
+
+def test_a_window_that_misses_pixels_falls_back_to_the_whole_image(monkeypatch):
+    from labeltools.formats import instances
+
+    shapes = [rect("cat", 2, 2, 8, 8), Shape("dog", "circle", ((14.0, 5.0), (17.0, 5.0)))]
+    expected = object_instances(shapes, VALUES, 12, 20)[0]
+    # Extents one pixel wide: every window misses most of its instance.
+    monkeypatch.setattr(instances, "_extent", lambda s: (s.points[0][0], s.points[0][1]) * 2)
+    found = object_instances(shapes, VALUES, 12, 20)[0]
+    assert [(i.bbox, i.area) for i in found] == [(i.bbox, i.area) for i in expected]
+    assert [(2, 2, 7, 7), (11, 2, 7, 7)] == [i.bbox for i in found]
+    assert all(np.array_equal(a.crop, b.crop) for a, b in zip(found, expected))

@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 
 from labeltools.formats.instances import object_instances
+from labeltools.formats.labelme import Shape
 from labeltools.formats.yolo import (
     YoloWriter,
     chain_order,
     data_yaml,
+    fill_iou,
     fill_polygon,
+    format_millionths,
     join_parts,
     mask_contours,
     yolo_row,
@@ -171,3 +174,59 @@ def test_yolo_row_every_integer_vertex_survives_truncation():
         poly = np.stack([xs, np.zeros_like(xs)], axis=1)
         back = np.array(yolo_row(0, poly, 10, w).split()[1::2], dtype=np.float64) * w
         assert np.array_equal(back.astype(np.int32), xs.astype(np.int32)), w
+
+
+def _millionths(i: int) -> str:
+    """The formatter yolo_row had, one coordinate at a time: the reference."""
+    if i >= 1_000_000:
+        return "1"
+    return ("0.%06d" % i).rstrip("0").rstrip(".") if i > 0 else "0"
+
+
+def test_format_millionths_is_the_scalar_formatter():
+    edges = [0, 1, 5, 9, 10, 120, 1000, 1001, 100000, 135000, 500000, 999000, 999999, 1000000]
+    assert format_millionths(np.array(edges)) == (
+        "0 0.000001 0.000005 0.000009 0.00001 0.00012 0.001 0.001001 0.1 0.135 0.5 0.999 "
+        "0.999999 1"
+    )
+    every = np.arange(1_000_001)
+    assert format_millionths(every) == " ".join(map(_millionths, every.tolist()))
+    rng = np.random.default_rng(5)
+    units = rng.integers(0, 1_000_001, 500)
+    assert format_millionths(units) == " ".join(map(_millionths, units.tolist()))
+    assert format_millionths(np.array([], dtype=np.int64)) == ""
+    with pytest.raises(ValueError, match=r"units must be in \[0, 1000000\], got -1..3"):
+        format_millionths(np.array([3, -1]))
+
+
+def _closest_pair_distances(parts):
+    """chain_order's distances as it computed them, pair by pair: the reference."""
+    k = len(parts)
+    dist = np.full((k, k), np.inf)
+    for i in range(k):
+        for j in range(i + 1, k):
+            d = ((parts[i][:, None, :] - parts[j][None, :, :]) ** 2).sum(-1)
+            dist[i, j] = dist[j, i] = d.min()
+    return dist
+
+
+def test_chain_order_goes_to_the_closest_part_left():
+    from labeltools.formats.yolo import _part_distances
+
+    square = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=float)
+    parts = [square, square + 30, square + 10, square + 20]
+    assert [p[0, 0] for p in chain_order(parts)] == [0, 10, 20, 30]
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        parts = [rng.integers(0, 50, (int(rng.integers(1, 40)), 2)) + rng.choice([0.0, 0.5])
+                 for _ in range(int(rng.integers(3, 10)))]
+        assert np.array_equal(_part_distances(parts), _closest_pair_distances(parts))
+
+
+def test_fill_iou_counts_the_filled_polygon_everywhere():
+    inst = object_instances([Shape("cat", "rectangle", ((2, 2), (5, 5)))], {"cat": 1}, 10, 12)[0][0]
+    square = np.array([[2, 2], [5, 2], [5, 5], [2, 5]], dtype=float)  # fillPoly: 4 x 4 px
+    assert fill_iou(square, inst, 10, 12) == 1.0
+    # A polygon reaching outside the instance's box: its pixels there count in the union.
+    wide = np.array([[2, 2], [11, 2], [11, 5], [2, 5]], dtype=float)
+    assert fill_iou(wide, inst, 10, 12) == 16 / 40

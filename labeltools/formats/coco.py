@@ -54,7 +54,9 @@ __all__ = [
     "coco_annotation",
     "coco_categories",
     "coco_documents",
+    "crop_rle",
     "hidden_warning",
+    "instance_rle",
     "polygon_iou",
     "rle_encode",
     "write_coco_documents",
@@ -84,15 +86,65 @@ def rle_encode(mask: np.ndarray) -> dict[str, Any]:
     return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
 
 
-def polygon_iou(polygons: Sequence[Sequence[float]], instance: Instance, height: int,
-                width: int) -> float:
-    """IoU of ``polygons`` as pycocotools rasterises them (``annToMask``) with the instance's pixels."""
+def crop_rle(crop: np.ndarray, x: int, y: int, height: int, width: int) -> dict[str, Any]:
+    """:func:`rle_encode` of a ``height`` x ``width`` mask that is ``crop`` at ``(x, y)``, else 0.
+
+    The same bytes, from the crop alone: pycocotools' encoder reads every pixel of the
+    image, which costs more than the rest of an instance's work.
+    """
     from pycocotools import mask as mask_utils
 
-    theirs = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(list(polygons), height, width)))
-    x, y, w, h = instance.bbox
-    inside = int(np.count_nonzero(theirs[y : y + h, x : x + w] & instance.crop))
-    union = int(np.count_nonzero(theirs)) + instance.area - inside
+    if crop.ndim != 2 or x < 0 or y < 0 or x + crop.shape[1] > width or y + crop.shape[0] > height:
+        raise ValueError(
+            f"crop_rle: crop of shape {crop.shape} at ({x}, {y}) must lie inside "
+            f"{height}x{width} (height x width)"
+        )
+    h, w = crop.shape
+    # Runs are counted down each column (COCO's column-major order): the crop's columns,
+    # each padded with a 0 above and below, laid end to end, change value exactly where
+    # a run of 1s starts and where it ends.
+    padded = np.zeros((w, h + 2), dtype=np.uint8)
+    padded[:, 1:-1] = crop.T
+    flat = padded.ravel()
+    col, row = np.divmod(np.flatnonzero(flat[1:] != flat[:-1]) + 1, h + 2)
+    # Flat column-major positions in the image: start, end, start, end, ...
+    edges = (col + x).astype(np.int64) * height + (row - 1 + y)
+    starts, ends = edges[0::2], edges[1::2]
+    # A run that reaches the bottom of a column and one from the top of the next are one
+    # run in the flat order (an instance as tall as the image).
+    joined = ends[:-1] == starts[1:]
+    if joined.any():
+        starts = starts[np.concatenate([[True], ~joined])]
+        ends = ends[np.concatenate([~joined, [True]])]
+    bounds = np.empty(2 * len(starts) + 2, dtype=np.int64)
+    bounds[0], bounds[-1] = 0, height * width
+    bounds[1:-1:2], bounds[2:-1:2] = starts, ends
+    counts = np.diff(bounds)
+    if counts[-1] == 0:
+        counts = counts[:-1]  # ends with 1s: pycocotools writes no empty run of 0s after them
+    rle = mask_utils.frPyObjects({"size": [height, width], "counts": counts}, height, width)
+    return {"size": [height, width], "counts": rle["counts"].decode("ascii")}
+
+
+def instance_rle(instance: Instance, height: int, width: int) -> dict[str, Any]:
+    """COCO's compressed RLE of an instance's pixels on a ``height`` x ``width`` image."""
+    x, y, _, _ = instance.bbox
+    return crop_rle(instance.crop, x, y, height, width)
+
+
+def polygon_iou(polygons: Sequence[Sequence[float]], instance: Instance, height: int,
+                width: int, rle: Mapping[str, Any] | None = None) -> float:
+    """IoU of ``polygons`` as pycocotools rasterises them (``annToMask``) with the instance's pixels.
+
+    ``rle``: the instance's :func:`instance_rle`, if the caller has it. Computed on
+    run lengths (pycocotools' merge and area), not on full-size masks.
+    """
+    from pycocotools import mask as mask_utils
+
+    theirs = mask_utils.merge(mask_utils.frPyObjects(list(polygons), height, width))
+    ours = dict(rle if rle is not None else instance_rle(instance, height, width))
+    inside = int(mask_utils.area(mask_utils.merge([theirs, ours], intersect=True)))
+    union = int(mask_utils.area(theirs)) + instance.area - inside
     return inside / union if union else 1.0
 
 
@@ -103,14 +155,12 @@ def coco_annotation(
 
     ``shapes`` are the annotation's shapes (``instance.shapes`` indexes them).
     """
-    segmentation: Any = None
+    pixels = instance_rle(instance, height, width)
+    segmentation: Any = pixels
     if instance.exact and not rle:
         polygons = [shape_polygon(shapes[i]) for i in instance.shapes]
-        if polygon_iou(polygons, instance, height, width) >= POLYGON_MIN_IOU:
+        if polygon_iou(polygons, instance, height, width, pixels) >= POLYGON_MIN_IOU:
             segmentation = polygons
-    if segmentation is None:
-        # Column-major, as pycocotools reads it: no full-size copy on the way in.
-        segmentation = rle_encode(instance.mask(height, width, order="F"))
     return {
         "category_id": instance.value,
         "segmentation": segmentation,

@@ -26,7 +26,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
 
 from ..raster import (
     LINE_WIDTH,
@@ -103,46 +102,73 @@ def shape_polygon(shape: Shape) -> list[float]:
 def drawn_pixels(shapes: Sequence[Shape], height: int, width: int) -> int:
     """How many pixels ``shapes`` cover when drawn alone (their union), as the rasteriser does."""
     # The full image, not a canvas around the shapes: Pillow's polygon fill can differ
-    # by a pixel when the same polygon is drawn moved on a smaller canvas.
+    # by a pixel when the same polygon is drawn moved on a smaller canvas. Only the
+    # counting is cut down, to the drawing's own bounding box.
     img, _ = index_canvas((height, width), shapes, {s.label: 1 for s in shapes})
-    return height * width - img.histogram()[0]  # every shape has an id > 0
+    box = img.getbbox()  # every shape has an id > 0
+    if box is None:
+        return 0
+    left, top, right, bottom = box
+    return (right - left) * (bottom - top) - img.crop(box).histogram()[0]
 
 
 class _InstanceMap:
-    """The rasteriser's instance ids (0 = no shape): an 8-bit canvas when they fit, else int32.
-
-    Per-instance questions (pixel count, bounding box) are answered by Pillow on the
-    8-bit canvas (a histogram, a look-up table and ``getbbox``, in C), by NumPy otherwise.
-    """
+    """The rasteriser's instance ids (0 = no shape): an 8-bit canvas when they fit, else int32."""
 
     def __init__(self, shapes: Sequence[Shape], values: Mapping[str, int], height: int,
                  width: int, source: object = None) -> None:
         fits = count_instances(shapes) <= MAX_INDEX_INSTANCES and all(
             -1 <= values[s.label] <= _MAX_INDEX_VALUE for s in shapes
         )
-        self.image: Image.Image | None = None
         if fits:
-            self.image, _ = index_canvas((height, width), shapes, values, source=source)
-            self.ids = np.asarray(self.image)
-            self.counts = self.image.histogram()
+            self.ids = np.asarray(index_canvas((height, width), shapes, values, source=source)[0])
         else:
-            _, self.ids = shapes_to_label((height, width), shapes, values, source=source)
-            self.counts = np.bincount(self.ids.ravel()).tolist()
+            self.ids = shapes_to_label((height, width), shapes, values, source=source)[1]
 
-    def count(self, ins_id: int) -> int:
-        return int(self.counts[ins_id]) if ins_id < len(self.counts) else 0
+    def pixels(
+        self, windows: Sequence[tuple[int, int, int, int]]
+    ) -> list[tuple[int, int, np.ndarray]]:
+        """``(x0, y0, mask)`` of instance id ``i + 1``'s pixels for each window ``i``.
 
-    def bbox(self, ins_id: int) -> tuple[int, int, int, int]:
-        """``(x, y, w, h)`` of a present instance's pixels."""
-        if self.image is not None:
-            lut = [0] * 256
-            lut[ins_id] = 255
-            left, top, right, bottom = self.image.point(lut).getbbox()
-            return left, top, right - left, bottom - top
-        mask = self.ids == ins_id
-        rows = np.flatnonzero(mask.any(axis=1))
-        cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-        return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0]) + 1, int(rows[-1] - rows[0]) + 1
+        Each id is looked for in its window only (``(x0, y0, x1, y1)``, where its shapes
+        may paint: full-size passes per instance cost more than the rest of its work).
+        Every id is listed, so the windows hold all the pixels iff the masks count every
+        painted pixel; if they do not (a window too small), the whole image is searched.
+        """
+        found = [(x0, y0, self.ids[y0:y1, x0:x1] == ins_id)
+                 for ins_id, (x0, y0, x1, y1) in enumerate(windows, start=1)]
+        if sum(int(np.count_nonzero(m)) for _, _, m in found) != np.count_nonzero(self.ids):
+            found = [(0, 0, self.ids == ins_id) for ins_id in range(1, len(windows) + 1)]
+        return found
+
+
+def _tight(x0: int, y0: int, mask: np.ndarray) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """``(x, y, w, h)`` of a non-empty mask placed at ``(x0, y0)``, and the mask cut to it."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    left, right = int(cols[0]), int(cols[-1]) + 1
+    crop = np.ascontiguousarray(mask[top:bottom, left:right])
+    return (x0 + left, y0 + top, right - left, bottom - top), crop
+
+
+def _window(
+    extents: Sequence[tuple[float, float, float, float]], idx: Sequence[int], height: int,
+    width: int,
+) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)``: the part of the image that holds every pixel shapes ``idx`` may paint."""
+    x0 = min(extents[i][0] for i in idx)
+    y0 = min(extents[i][1] for i in idx)
+    x1 = max(extents[i][2] for i in idx)
+    y1 = max(extents[i][3] for i in idx)
+    if not all(map(math.isfinite, (x0, y0, x1, y1))):
+        return 0, 0, width, height  # a mask patch, or coordinates no box can hold
+    return (
+        min(max(math.floor(x0), 0), width),
+        min(max(math.floor(y0), 0), height),
+        min(max(math.ceil(x1) + 1, 0), width),
+        min(max(math.ceil(y1) + 1, 0), height),
+    )
 
 
 def _extent(shape: Shape) -> tuple[float, float, float, float]:
@@ -196,19 +222,20 @@ def object_instances(
     for i, s in enumerate(shapes):
         members.setdefault((i,) if s.group_id is None else (s.label, s.group_id), []).append(i)
     extents = [_extent(s) for s in shapes]
+    groups = list(members.values())
+    found = canvas.pixels([_window(extents, idx, height, width) for idx in groups])
     out: list[Instance] = []
     hidden = 0
-    for ins_id, idx in enumerate(members.values(), start=1):
+    for idx, (x0, y0, mask) in zip(groups, found):
         label = shapes[idx[0]].label
         value = int(values[label])
         if value < 1:
             continue
-        area = canvas.count(ins_id)
+        area = int(np.count_nonzero(mask))
         if area == 0:
             hidden += 1
             continue
-        x0, y0, w, h = canvas.bbox(ins_id)
-        crop = canvas.ids[y0 : y0 + h, x0 : x0 + w] == ins_id
+        bbox, crop = _tight(x0, y0, mask)
         crop.flags.writeable = False
         own = [shapes[i] for i in idx]
         exact = all(s.shape_type in POLYGONAL_TYPES for s in own) and (
@@ -222,7 +249,7 @@ def object_instances(
                 label=label,
                 value=value,
                 shapes=tuple(idx),
-                bbox=(x0, y0, w, h),
+                bbox=bbox,
                 area=area,
                 exact=exact,
                 crop=crop,
