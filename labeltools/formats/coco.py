@@ -187,13 +187,7 @@ def coco_documents(
     whichever split it lands in. Splits: ``train`` and ``val`` always, ``test`` when
     the split has one; without a split, every image is in ``train``.
     """
-    where: dict[str, str] = {}
-    wanted = ["train", "val"]
-    if split is not None:
-        if split.test:
-            wanted.append("test")
-        for name in wanted:
-            where.update((stem, name) for stem in getattr(split, name))
+    where, wanted = _split_of(split)
     categories = coco_categories(names)
     docs = {
         name: {"info": _INFO, "licenses": [], "images": [], "annotations": [],
