@@ -204,10 +204,19 @@ class Records:
         return journal
 
     @staticmethod
-    def journal_entry(journal: IO[str], stem: str, record: Mapping[str, Any]) -> None:
-        """Append ``stem``'s record: only once every output it names is complete."""
-        journal.write(json.dumps({"stem": stem, **record}, sort_keys=True))
-        journal.write("\n")
+    def journal_entry(journal: IO[str], stem: str, record: Mapping[str, Any] | str) -> None:
+        """Append ``stem``'s record: only once every output it names is complete.
+
+        ``record``: a dict, or its JSON text (an object: a converted file's
+        ``FileReport.record_json``). The line is ``{"stem": ..., <record's keys>}``.
+        """
+        if not isinstance(record, str):
+            record = json.dumps(record, sort_keys=True)
+        body = record.strip()
+        if not (body.startswith("{") and body.endswith("}")):
+            raise ValueError(f"journal_entry: a record must be a JSON object, got {record[:40]!r}")
+        sep = ", " if body[1:-1].strip() else ""
+        journal.write(f'{{"stem": {json.dumps(stem)}{sep}{body[1:]}\n')
         journal.flush()
 
     @contextlib.contextmanager

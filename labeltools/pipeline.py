@@ -372,9 +372,9 @@ def _convert_locked(
                     _raise(report.error_type, report.error)
                 if report.status == "written":
                     # After the file's outputs are complete; a torn line is ignored when read.
-                    records.journal_entry(journal, report.stem, report.record)
+                    records.journal_entry(journal, report.stem, report.record_json)
                 if report.ok:
-                    manifest.add(inputs.stems[i], report.record)
+                    manifest.add(inputs.stems[i], report.record_json)
                     converted[i] = _CONVERTED
                     keep.update([root + rel for rel in writer.outputs(inputs.stems[i]).values()])
                 tally.add(i, report)

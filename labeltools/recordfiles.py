@@ -69,7 +69,8 @@ class ManifestWriter:
         self.committed = False
         f.write(MANIFEST_HEAD)
 
-    def add(self, stem: str, record: Mapping[str, Any]) -> None:
+    def add(self, stem: str, record: Mapping[str, Any] | str) -> None:
+        """Add ``stem``'s record: a dict, or its ``json.dumps(record, sort_keys=True)`` text."""
         # The bytes of json.dumps({stem: record}, sort_keys=True) for this entry: a
         # record reads back as it was, whichever layout held it.
         self._f.write(("" if self._first else ",\n") + manifest_line(stem, record))
@@ -81,8 +82,12 @@ class ManifestWriter:
 
 
 def manifest_line(stem: str, record: Any) -> str:
-    """One manifest entry, without its separator: ``"stem": {record}``."""
-    return f"{json.dumps(stem)}: {json.dumps(record, sort_keys=True)}"
+    """One manifest entry, without its separator: ``"stem": {record}``.
+
+    ``record``: a JSON value, or a ``str`` that is already its sorted-key JSON text.
+    """
+    text = record if isinstance(record, str) else json.dumps(record, sort_keys=True)
+    return f"{json.dumps(stem)}: {text}"
 
 
 def _parse_manifest_line(line: bytes) -> tuple[str, Any]:

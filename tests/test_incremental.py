@@ -44,6 +44,35 @@ def test_journal_wins_over_manifest_and_a_torn_line_is_ignored(tmp_path):
     assert records.read() == {"a": {"v": 3}}
 
 
+def test_journal_and_manifest_take_a_record_as_its_json_text(tmp_path):
+    # The pipeline hands over FileReport.record_json (encoded once, in the worker): the
+    # lines must read back exactly as the dict form's would.
+    records = Records(tmp_path, "json2voc")
+    records.folder.mkdir()
+    record = {"outputs": {"image": "JPEGImages/a.jpg"}, "report": {"n": [1, 2]}}
+    text = json.dumps(record, sort_keys=True)
+    with records.open_journal() as journal:
+        records.journal_entry(journal, "a", text)
+        records.journal_entry(journal, "b", record)
+        records.journal_entry(journal, "e", "{}")
+    assert records.journal.read_text().splitlines() == [
+        '{"stem": "a", "outputs": {"image": "JPEGImages/a.jpg"}, "report": {"n": [1, 2]}}',
+        '{"stem": "b", "outputs": {"image": "JPEGImages/a.jpg"}, "report": {"n": [1, 2]}}',
+        '{"stem": "e"}',
+    ]
+    assert records.read() == {"a": record, "b": record, "e": {}}
+    with records.open_journal() as journal, pytest.raises(
+        ValueError, match=r"^journal_entry: a record must be a JSON object, got '\[1\]'$"
+    ):
+        records.journal_entry(journal, "c", "[1]")
+    with records.new_manifest() as manifest:
+        manifest.add("a", text)
+        manifest.add("b", record)
+        manifest.commit()
+    assert records.read() == {"a": record, "b": record}
+    assert records.manifest.read_text().count(json.dumps(record, sort_keys=True)) == 2
+
+
 def test_up_to_date_needs_inputs_options_and_outputs(tmp_path):
     image = tmp_path / "a.jpg"
     image.write_bytes(b"jpeg")
