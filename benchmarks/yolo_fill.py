@@ -60,7 +60,8 @@ def _mst_links(parts: list[np.ndarray]) -> float:
 def measure(folder: Path, labels_txt: Path, out: Path) -> list[str]:
     from labeltools.exports import json2yolo
     from labeltools.formats.instances import object_instances
-    from labeltools.formats.labelme import image_info, read_labelme
+    from labeltools.formats.labelme import read_labelme
+    from labeltools.formats.labelme_images import image_info
     from labeltools.formats.yolo import fill_polygon
     from labeltools.labels import parse_labels
 

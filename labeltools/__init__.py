@@ -40,14 +40,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "evaluation": ("EvalResult", "evaluate"),
     "exports": ("json2coco", "json2yolo"),
-    "formats.labelme": (
-        "Annotation",
-        "ImageInfo",
-        "Shape",
-        "image_info",
-        "load_image",
-        "read_labelme",
-    ),
+    "formats.labelme": ("Annotation", "Shape", "read_labelme"),
+    "formats.labelme_images": ("ImageInfo", "image_info", "load_image"),
     "formats.voc": ("read_id_list",),
     "labels": ("LabelSet", "class_names_by_index", "read_class_names"),
     "masks": (
@@ -121,14 +115,8 @@ if TYPE_CHECKING:  # type checkers and IDEs see ordinary imports
     )
     from .evaluation import EvalResult, evaluate
     from .exports import json2coco, json2yolo
-    from .formats.labelme import (
-        Annotation,
-        ImageInfo,
-        Shape,
-        image_info,
-        load_image,
-        read_labelme,
-    )
+    from .formats.labelme import Annotation, Shape, read_labelme
+    from .formats.labelme_images import ImageInfo, image_info, load_image
     from .formats.voc import read_id_list
     from .io.images import exif_orientation, is_voc_palette, open_image, read_image
     from .io.labelpng import lblread, lblsave

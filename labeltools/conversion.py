@@ -26,15 +26,8 @@ from . import errors
 from .constants import BACKGROUND_INDEX, IGNORE_NAME
 from .errors import ImageReadError, LabelmeFormatError, LabelNameError, OutputError
 from .formats.base import Item, Writer
-from .formats.labelme import (
-    Annotation,
-    ImageInfo,
-    Shape,
-    image_header,
-    image_info,
-    image_source,
-    parse_labelme,
-)
+from .formats.labelme import Annotation, Shape, parse_labelme
+from .formats.labelme_images import ImageInfo, image_header, image_info, image_source
 from .incremental import options_digest, stamp, up_to_date
 from .labels import IGNORE_VALUE
 from .remap import LabelMap

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from labeltools.formats.base import Item
-from labeltools.formats.labelme import image_info, read_labelme
+from labeltools.formats.labelme import read_labelme
+from labeltools.formats.labelme_images import image_info
 from labeltools.labels import LabelSet, parse_labels
 from labeltools.splits import split_ids
 

@@ -8,7 +8,7 @@ from PIL import Image
 from labeltools import read_labelme
 from labeltools.errors import ImageReadError
 from labeltools.formats.base import JPEG_QUALITY, Item, write_image, write_outputs
-from labeltools.formats.labelme import image_info
+from labeltools.formats.labelme_images import image_info
 
 from .test_pipeline import jpeg_bytes, photo, write_labelme
 

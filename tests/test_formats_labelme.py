@@ -19,7 +19,8 @@ from labeltools import (
     load_image,
     read_labelme,
 )
-from labeltools.formats.labelme import image_header, image_source, parse_labelme
+from labeltools.formats.labelme import parse_labelme
+from labeltools.formats.labelme_images import image_header, image_source
 
 # ----------------------------------------------------------------------------- helpers
 

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Protocol
 
 from ..errors import ImageReadError
 from ..io.files import atomic_path, atomic_write_bytes
-from .labelme import Annotation, ImageInfo, load_image
+from .labelme import Annotation
+from .labelme_images import ImageInfo, load_image
 
 if TYPE_CHECKING:
     from ..labels import LabelSet

@@ -315,7 +315,7 @@ class VocWriter:
         from ..io.labelpng import write_label
         from ..raster import count_instances, index_canvas, shapes_to_label
         from .base import JPEG_QUALITY, write_image, write_outputs
-        from .labelme import load_image
+        from .labelme_images import load_image
 
         ann = item.annotation
         path = ann.path
