@@ -4,7 +4,9 @@ Corpus: bench_json2voc's seeded labelme files (~500x375 JPEGs, 2-8 overlapping p
 rectangles and circles, some grouped), 2000 of them (``--quick``: 24). Every variant is a
 whole process (start-up included) writing into a fresh folder, timed side by side in
 this one invocation, in :data:`ROUNDS` interleaved rounds; each variant's fastest wall
-time and lowest CPU time over the rounds are reported (the machine is shared):
+time and lowest CPU time over the rounds are reported (the machine is shared). The
+previous round's output is set aside, not deleted, until the timing is over (see
+``_timing.set_aside``: file creation right after mass deletion is slow on ext4):
 
 * labeltools json2coco / json2yolo with one worker per core (``--workers <cores>``).
 * labelme's recipe, examples/instance_segmentation/labelme2coco.py (``--noviz``),
@@ -35,7 +37,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from _timing import ROOT
+from _timing import ROOT, set_aside
 from bench_json2voc import make_corpus
 
 #: labelme's examples/instance_segmentation/labelme2coco.py with LabelFile's loading and
@@ -293,13 +295,15 @@ def run(workdir: Path, quick: bool) -> list[str]:
     arms = [e for e in entries if not isinstance(e, str)]
 
     best: dict[str, tuple[float, float]] = {}
+    trash = workdir / "set-aside"
     for _ in range(rounds):
         for key, _what, cmd, out, _base in arms:
-            shutil.rmtree(out, ignore_errors=True)  # every timed run writes into a fresh folder
+            set_aside(out, trash)  # every timed run writes into a fresh folder
             wall, cpu = _measured(*cmd)
             if key in best:
                 wall, cpu = min(wall, best[key][0]), min(cpu, best[key][1])
             best[key] = (wall, cpu)
+    shutil.rmtree(trash, ignore_errors=True)  # after the timing: see set_aside
 
     def line(what: str, t: tuple[float, float], base: tuple[float, float] | None = None) -> str:
         (wall, cpu) = t
