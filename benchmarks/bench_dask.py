@@ -7,7 +7,7 @@ Needs the dask extra (``pip install 'labeltools[dask]'``); without it, says so a
   wrote, as whole processes: ``--workers 2`` (the local process pool) against
   ``--scheduler tcp://...`` on a ``LocalCluster`` of 2 single-threaded worker processes
   (hosted by this process, started once before the timed runs: a cluster's user finds
-  it running; its start-up is reported apart), interleaved, best of 2. Outputs are
+  it running; its start-up is reported apart), interleaved, best of 3. Outputs are
   checked identical. The difference per file is the scheduler's overhead.
 * Client memory: ``engine.map_reduce`` over 10^4, 10^5, 10^6 planned items (paths of
   ~30 characters; ``--quick``: up to 10^5) with a cheap per-item function, on a local
@@ -40,7 +40,7 @@ from labeltools import engine  # noqa: E402
 
 LABELS = ("_background_", "cat", "dog")
 SIZE = (64, 48)
-REPEAT = 2
+REPEAT = 3
 
 
 def make_corpus(root: Path, n: int, seed: int = 0) -> Path:
