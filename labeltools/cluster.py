@@ -47,6 +47,18 @@ CONNECT_TIMEOUT = 10
 #: last run's records (~600 B a file), so 1000 of them held ~300 MB in a client
 #: rerunning 10^6 files.
 MESSAGE_LOG = 10
+#: Dask settings of the clusters labeltools starts (``local:N``), for diagnostics only a
+#: dashboard shows: each worker's statistical profiler samples the running task's stack
+#: every 10 ms, and every process checks its event loop every 20 ms. Idle, they cost each
+#: worker ~4 % of a core and the scheduler ~6 %, and while a task runs the sampler takes
+#: the GIL from it 100 times a second. With them, json2voc on 10^4 small files ran at
+#: 1.16-1.33x the local pool's time on 2 cores (3 runs); without, 1.06-1.07x (2 runs,
+#: benchmarks/bench_dask.py, 2026-12-02). Set them on a cluster of your own (README,
+#: "Running on a cluster").
+QUIET_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+}
 
 
 def _distributed() -> Any:
@@ -185,14 +197,19 @@ def local_cluster(workers: int | None = None) -> Any:
     distributed = _distributed()
     import logging
 
+    import dask
+
     from .engine import default_workers
 
     n = workers or default_workers()
-    # One thread per process: labeltools' per-file work holds the GIL for much of its time.
-    return distributed.LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=logging.ERROR,
-    )
+    # The nannies hand the config of the moment to their worker processes (and again
+    # when they restart one), so it only has to hold while the cluster starts.
+    with dask.config.set(QUIET_WORKERS):
+        # One thread per process: labeltools' per-file work holds the GIL for much of its time.
+        return distributed.LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, silence_logs=logging.ERROR,
+        )
 
 
 def _parse_local(spec: str) -> int | None:

@@ -111,7 +111,12 @@ with engine.open_backend("local:2") as backend:
                   ids={str(out / "voc/ImageSets/Segmentation/trainval.txt")!r}, backend=backend,
                   progress=lambda d, t: done.append((d, t)))
     w = dataset_weights({str(out / "voc")!r}, backend=backend)
-print(json.dumps({{"eval": ev.to_dict(), "counts": counts_to_json(w.weights), "done": done}}))
+    import dask
+    quiet = sorted(backend.client.run(
+        lambda: (dask.config.get("distributed.worker.profile.enabled"),
+                 dask.config.get("distributed.admin.tick.interval"))).values())
+print(json.dumps({{"eval": ev.to_dict(), "counts": counts_to_json(w.weights), "done": done,
+                  "quiet": quiet}}))
 """
     result = subprocess.run(
         [sys.executable, "-c", job], env=_env(), capture_output=True, text=True, timeout=TIMEOUT
@@ -123,6 +128,8 @@ print(json.dumps({{"eval": ev.to_dict(), "counts": counts_to_json(w.weights), "d
     from labeltools.weights import counts_to_json
 
     got = json.loads(result.stdout)
+    # The workers labeltools starts run without distributed's 10 ms stack sampler.
+    assert got["quiet"] == [[False, "1s"], [False, "1s"]]
     # Progress as chunks complete: from 0 to every id, in several steps, never backwards.
     steps = [d for d, _ in got["done"]]
     total = 5 * COPIES
