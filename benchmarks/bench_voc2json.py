@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _timing import run_cli
+from _timing import run_cli, set_aside
 
 #: Timed runs per variant, interleaved; the best counts (the machine is shared and noisy).
 REPEAT = 5
@@ -74,7 +74,7 @@ def _run_reference(script: Path, voc: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def _best_interleaved(variants: dict[str, tuple[object, Path]]) -> dict[str, float]:
+def _best_interleaved(variants: dict[str, tuple[object, Path]], trash: Path) -> dict[str, float]:
     """Best of REPEAT runs of each variant, run in turn (a, b, c, a, b, c, ...).
 
     Interleaved, so a change in the machine's load (seven jobs share two cores) hits
@@ -83,8 +83,9 @@ def _best_interleaved(variants: dict[str, tuple[object, Path]]) -> dict[str, flo
     best = {name: float("inf") for name in variants}
     for _ in range(REPEAT):
         for name, (fn, out) in variants.items():
-            shutil.rmtree(out, ignore_errors=True)
+            set_aside(out, trash)  # not deleted before the next timed run: see set_aside
             best[name] = min(best[name], fn())
+    shutil.rmtree(trash, ignore_errors=True)
     return best
 
 
@@ -129,7 +130,7 @@ def run(workdir: Path, quick: bool) -> list[str]:
         "w1": (lambda: run_cli("voc2json", str(voc), str(workdir / "w1"), "-j", "1"), workdir / "w1"),
         "wall": (lambda: run_cli("voc2json", str(voc), str(workdir / "wall"), "-j", str(cores)),
                  workdir / "wall"),
-    })
+    }, workdir / "set-aside")
     ref_s, one_s, all_s = best["ref"], best["w1"], best["wall"]
     per = 1000 / n
     lines = [
