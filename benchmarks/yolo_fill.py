@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,24 +59,31 @@ def _mst_links(parts: list[np.ndarray]) -> float:
     return float(minimum_spanning_tree(gaps).sum())
 
 
-def measure(folder: Path, labels_txt: Path, out: Path) -> list[str]:
+def _written(folder: Path, labels_txt: Path, out: Path, parts: str) -> Iterator[tuple[Any, ...]]:
+    """Run json2yolo; per input: (stem, shapes, height, width, its instances, its rows)."""
     from labeltools.exports import json2yolo
     from labeltools.formats.instances import object_instances
     from labeltools.formats.labelme import read_labelme
     from labeltools.formats.labelme_images import image_info
-    from labeltools.formats.yolo import fill_polygon
     from labeltools.labels import parse_labels
 
-    json2yolo(folder, out, labels=str(labels_txt), workers=1)
+    json2yolo(folder, out, labels=str(labels_txt), workers=1, parts=parts)
     labels = parse_labels(str(labels_txt))
-    one, multi = [], []
     for p in sorted(folder.glob("*.json")):
         ann = read_labelme(p)
         info = image_info(ann)
         h, w = info.height, info.width
         found, _ = object_instances(ann.shapes, labels.values(), h, w)
         [txt] = list(out.glob(f"labels/*/{p.stem}.txt"))
-        for row, inst in zip(txt.read_text().splitlines(), found):
+        yield p.stem, ann.shapes, h, w, found, txt.read_text().splitlines()
+
+
+def measure(folder: Path, labels_txt: Path, out: Path) -> list[str]:
+    from labeltools.formats.yolo import fill_polygon
+
+    one, multi = [], []
+    for stem, _, h, w, found, rows in _written(folder, labels_txt, out, "merge"):
+        for row, inst in zip(rows, found):
             xy = np.array(row.split()[1:], dtype=np.float64).reshape(-1, 2) * (w, h)
             mask = inst.mask(h, w)
             filled = fill_polygon(xy, h, w)
@@ -94,8 +103,9 @@ def measure(folder: Path, labels_txt: Path, out: Path) -> list[str]:
                     v = (sum(map(len, kept)) + len(q)) / (a + links)
                     if v > subset:
                         subset, kept = v, [*kept, q]
-            multi.append((iou, bound, mst, subset, p.stem, a,
+            multi.append((iou, bound, mst, subset, stem, a,
                           sorted((len(q) for q in parts), reverse=True)))
+    split_iou, rows = _split_rows(folder, labels_txt, out.with_name(out.name + "-split"))
     below = [m for m in multi if m[0] < TARGET]
     lines = [
         f"{folder.name}: {len(one) + len(multi)} instances",
@@ -104,6 +114,10 @@ def measure(folder: Path, labels_txt: Path, out: Path) -> list[str]:
         f"  in parts:   {len(multi):4d}, lowest IoU {min((m[0] for m in multi), default=1):.4f}, "
         f"below {TARGET}: {len(below)}",
     ]
+    lines.append(
+        f"  --parts split: {len(split_iou)} instances in {rows} rows, lowest IoU "
+        f"{min(split_iou, default=1):.4f}, below {TARGET}: {sum(v < TARGET for v in split_iou)}"
+    )
     if below:
         lines += [
             f"    of those, no one-row polygon can reach {TARGET} (bound < {TARGET}): "
@@ -115,6 +129,25 @@ def measure(folder: Path, labels_txt: Path, out: Path) -> list[str]:
         lines += [f"             {m[0]:.3f} {m[1]:.3f}  {m[2]:.3f}  {m[3]:.3f}   {m[4]}  {m[5]:5d}  {m[6][:5]}"
                   for m in sorted(below)[:8]]
     return lines
+
+
+def _split_rows(folder: Path, labels_txt: Path, out: Path) -> tuple[list[float], int]:
+    """json2yolo ``--parts split``: each instance's IoU with the union of its rows' fills."""
+    from labeltools.formats.yolo import fill_polygon, instance_polygons
+
+    ious, n_rows = [], 0
+    for stem, shapes, h, w, found, rows in _written(folder, labels_txt, out, "split"):
+        n_rows += len(rows)
+        for inst in found:
+            k = len(instance_polygons(inst, shapes, h, w, "split"))
+            mine, rows = rows[:k], rows[k:]
+            filled = fill_polygon(
+                [np.array(r.split()[1:], dtype=np.float64).reshape(-1, 2) * (w, h) for r in mine],
+                h, w)
+            mask = inst.mask(h, w)
+            ious.append(np.count_nonzero(filled & mask) / np.count_nonzero(filled | mask))
+        assert not rows, stem
+    return ious, n_rows
 
 
 def main() -> int:

@@ -13,6 +13,7 @@ __all__ = [
     "UNKNOWN_COLOR_MODES",
     "UNKNOWN_LABEL_MODES",
     "WEIGHT_METHODS",
+    "YOLO_PARTS",
 ]
 
 #: Class index of the background, labelme's ``_background_``.
@@ -35,6 +36,8 @@ LABELMAP_FILE = "labelmap.txt"
 
 #: json2voc's ``unknown=``: fail (default), paint labels not in the list void, or background.
 UNKNOWN_LABEL_MODES = ("error", "ignore", "background")
+#: json2yolo's ``parts=``: an instance in several pieces is one row (Ultralytics' merge) or one per piece.
+YOLO_PARTS = ("merge", "split")
 #: rgb2index's ``unknown=``: a colour not in the palette fails the file, or becomes void.
 UNKNOWN_COLOR_MODES = ("error", "ignore")
 #: How a score that is 0/0 (a class absent from both ground truth and prediction, say) is

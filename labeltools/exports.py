@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from . import errors
@@ -89,6 +90,7 @@ def json2yolo(
     output_dir: PathLike,
     labels: PathLike | Sequence[str] | None = None,
     *,
+    parts: str = "merge",
     unknown: str = "error",
     val_ratio: float = 0.2,
     seed: int = 0,
@@ -106,17 +108,21 @@ def json2yolo(
     ``images/{train,val}/``, ``labels/{train,val}/`` and ``data.yaml``. The split is
     json2voc's (the same lists for the same inputs); each image is written straight into
     the folder of the split it is expected in (that of all inputs), and moved at the end
-    if a failure under ``keep_going`` changed it. Parameters: :func:`~labeltools.json2voc`'s.
+    if a failure under ``keep_going`` changed it. ``parts``: an instance in several
+    pieces becomes one row (``"merge"``, Ultralytics' rule) or a row per piece
+    (``"split"``); see :mod:`labeltools.formats.yolo`. The other parameters are
+    :func:`~labeltools.json2voc`'s.
     """
     from .formats.yolo import YoloWriter
 
+    writer = YoloWriter(parts=parts)  # a bad ``parts`` is refused before any work
     require("json2yolo")
     stems = list_inputs(Path(input_dir), recursive, Path(output_dir)).stems
     expected, _ = split_stems(stems, val_ratio, seed)  # the split the pipeline will make
     split_of = {stem: "val" for stem in expected.val}
     del stems, expected  # the pipeline lists the inputs again: one listing held, not two
     return convert_dataset(
-        input_dir, output_dir, YoloWriter(split_of=split_of), labels, unknown=unknown,
+        input_dir, output_dir, replace(writer, split_of=split_of), labels, unknown=unknown,
         val_ratio=val_ratio, seed=seed, recursive=recursive, overwrite=overwrite,
         keep_going=keep_going, workers=workers, backend=backend, progress=progress,
         label_map=label_map, on_file=on_file,

@@ -201,12 +201,14 @@ def _library_choices():
 
 def test_choice_options_list_the_librarys_tuples():
     from labeltools import masks, metrics, pipeline, weights
+    from labeltools.formats import yolo
 
     choices = {(c, p): kind.choices for c, p, kind in _library_choices()}
     assert choices == {
         ("json2voc", "unknown"): pipeline.UNKNOWN_MODES,
         ("json2coco", "unknown"): pipeline.UNKNOWN_MODES,
         ("json2yolo", "unknown"): pipeline.UNKNOWN_MODES,
+        ("json2yolo", "parts"): yolo.PARTS,
         ("rgb2index", "unknown"): masks.UNKNOWN_MODES,
         ("weights", "method"): weights.METHODS,
         ("eval", "absent"): metrics.ABSENT_POLICIES,
@@ -216,11 +218,12 @@ def test_choice_options_list_the_librarys_tuples():
 def test_command_help_imports_no_numpy():
     code = (
         "import sys\nfrom labeltools.__main__ import main\n"
-        "for c in ('json2voc', 'rgb2index', 'weights', 'eval'): main([c, '--help'])\n"
+        "for c in ('json2voc', 'json2yolo', 'rgb2index', 'weights', 'eval'): main([c, '--help'])\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'PIL')))"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "<error|ignore|background>" in result.stdout and "<nan|zero>" in result.stdout
+    assert "<merge|split>" in result.stdout
     assert result.stdout.splitlines()[-1] == "[]"

@@ -180,6 +180,33 @@ def test_cli_map_file_and_bad_rules(tmp_path):
     )
 
 
+def test_switching_parts_rewrites_the_rows_as_a_fresh_run(tmp_path):
+    out = tmp_path / "o"
+    json2yolo(SAMPLE_DATA, out, LABELS, workers=1)
+    merged = comparable(out)
+    json2yolo(SAMPLE_DATA, out, LABELS, workers=1, parts="split")
+    json2yolo(SAMPLE_DATA, tmp_path / "fresh", LABELS, workers=1, parts="split")
+    switched = comparable(out)
+    assert switched == comparable(tmp_path / "fresh")
+    # sample_data's two objects in pieces: the people of yard_003 and portrait_004 (a
+    # polygon body and a circle head, grouped) get a row more each.
+    changed = sorted(k for k in switched if k.startswith("labels/") and switched[k] != merged[k])
+    assert changed == ["labels/train/yard_003.txt", "labels/val/portrait_004.txt"]
+    assert sum(switched[k].count(b"\n") - merged[k].count(b"\n") for k in changed) == 2
+
+
+def test_cli_parts(tmp_path):
+    result = runner.invoke(app, ["json2yolo", str(SAMPLE_DATA), str(tmp_path / "o"), "--parts",
+                                 "split", "--workers", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["instances"] == 17
+    result = runner.invoke(app, ["json2yolo", str(SAMPLE_DATA), str(tmp_path / "p"), "--parts",
+                                 "each"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--parts': must be one of merge, split, got 'each'" in result.output
+    assert not (tmp_path / "p").exists()
+
+
 def test_cli_val_ratio_is_a_usage_error(tmp_path):
     for command in ("json2coco", "json2yolo"):
         result = runner.invoke(app, [command, str(SAMPLE_DATA), str(tmp_path / "o"),

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..constants import UNKNOWN_LABEL_MODES
+from ..constants import UNKNOWN_LABEL_MODES, YOLO_PARTS
 from ._common import (
     Bar,
     JsonReport,
@@ -202,6 +202,17 @@ def json2yolo_cmd(
     val_ratio: ValRatio = 0.2,
     seed: SeedOption = 0,
     recursive: RecursiveOption = False,
+    parts: Annotated[
+        str,
+        typer.Option(
+            "--parts",
+            click_type=LibraryChoice(YOLO_PARTS),
+            help="An object in several pieces (grouped shapes, or cut apart by a later "
+            "shape): merge = one row, the pieces linked by zero-width slits as Ultralytics' "
+            "COCO converter does; split = one row per piece (read as separate objects). "
+            "Holes are slit-joined to their piece either way.",
+        ),
+    ] = "merge",
     overwrite: OverwriteOption = False,
     keep_going: KeepGoingOption = False,
     workers: Workers = 0,
@@ -215,7 +226,8 @@ def json2yolo_cmd(
     label_map = _label_map(map_rules, map_file)
     with Bar("json2yolo", warm_up=None if as_json else import_tables) as progress:
         report = json2yolo(
-            input_dir, output_dir, labels, unknown=unknown, val_ratio=val_ratio, seed=seed,
+            input_dir, output_dir, labels, parts=parts, unknown=unknown, val_ratio=val_ratio,
+            seed=seed,
             recursive=recursive, overwrite=overwrite, keep_going=keep_going, workers=workers,
             backend=scheduler, progress=progress, label_map=label_map,
         )

@@ -26,6 +26,11 @@ points; an image without instances gets an empty file (a background image).
   so each link is a zero-width slit. Filled with OpenCV (even-odd), a hole joined
   this way stays a hole. Exact parts that overlap each other would cancel out
   under even-odd filling, so such an instance is written from its contour instead.
+* ``parts="split"`` (``--parts split``) writes one row per piece instead: each
+  polygon of the instance, or each outer boundary of its pixels with its holes. No
+  links are painted, so every row fills back to its piece; Ultralytics then reads
+  each piece as an object of its own. An instance in one piece gets the same row
+  either way.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from ..constants import YOLO_PARTS
 from ..io.files import atomic_write_text
 from .instances import Instance, drawn_pixels, object_instances, shape_polygon
 
@@ -51,13 +57,16 @@ __all__ = [
     "DATA_YAML",
     "IMAGES_DIR",
     "LABELS_DIR",
+    "PARTS",
     "YoloWriter",
     "chain_order",
+    "contour_groups",
     "data_yaml",
     "fill_iou",
     "fill_polygon",
     "format_millionths",
     "instance_polygon",
+    "instance_polygons",
     "join_parts",
     "mask_contours",
     "yolo_row",
@@ -70,6 +79,9 @@ DATA_YAML = "data.yaml"
 OUTPUT_FORMAT = 1
 #: Split folders under images/ and labels/ (``test`` only when a split has one).
 SPLITS = ("train", "val", "test")
+#: How an instance in several pieces becomes rows: joined into one (Ultralytics'
+#: merge_multi_segment, the default) or one row per piece.
+PARTS = YOLO_PARTS
 #: YOLO rows need a polygon of at least this many points.
 MIN_POINTS = 3
 #: Where a pixel's centre is, from its top-left corner, in labelme's and COCO's coordinates.
@@ -86,11 +98,12 @@ _CHUNK = 1024
 _BLOCK = 1 << 20
 
 
-def mask_contours(crop: np.ndarray, offset: tuple[int, int] = (0, 0)) -> list[np.ndarray]:
-    """The boundaries of a bool mask as ``(n, 2)`` float arrays of pixel coordinates.
+def contour_groups(crop: np.ndarray, offset: tuple[int, int] = (0, 0)) -> list[list[np.ndarray]]:
+    """The boundaries of a bool mask, a list per outer boundary: it, then its holes.
 
-    Each outer boundary is followed by its holes (OpenCV's ``RETR_CCOMP`` order);
-    ``offset`` (x, y) is added to every point (the crop's place in the image).
+    Each boundary is an ``(n, 2)`` float array of pixel coordinates (OpenCV's
+    ``RETR_CCOMP`` order); ``offset`` (x, y) is added to every point (the crop's place
+    in the image). A piece inside a hole is an outer boundary of its own.
     """
     import cv2
 
@@ -101,16 +114,22 @@ def mask_contours(crop: np.ndarray, offset: tuple[int, int] = (0, 0)) -> list[np
     if not contours:
         return []
     tree = hierarchy[0]  # [next, previous, first child, parent] per contour
-    ordered: list[np.ndarray] = []
+    groups: list[list[np.ndarray]] = []
     for i in range(len(contours)):
         if tree[i][3] != -1:
             continue  # a hole: listed after its outer boundary
-        ordered.append(contours[i].reshape(-1, 2).astype(np.float64))
+        group = [contours[i].reshape(-1, 2).astype(np.float64)]
         child = tree[i][2]
         while child != -1:
-            ordered.append(contours[child].reshape(-1, 2).astype(np.float64))
+            group.append(contours[child].reshape(-1, 2).astype(np.float64))
             child = tree[child][0]
-    return ordered
+        groups.append(group)
+    return groups
+
+
+def mask_contours(crop: np.ndarray, offset: tuple[int, int] = (0, 0)) -> list[np.ndarray]:
+    """:func:`contour_groups` in one list: each outer boundary followed by its holes."""
+    return [c for group in contour_groups(crop, offset) for c in group]
 
 
 def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -212,48 +231,89 @@ def join_parts(parts: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate(forward + backward[::-1])
 
 
-def instance_polygon(
+def _vertex_parts(
     instance: Instance, shapes: Sequence[Any], height: int, width: int
-) -> np.ndarray:
-    """The one polygon (``(n, 2)``, pixel coordinates) a YOLO row gives ``instance``."""
-    parts: list[np.ndarray] | None = None
-    if instance.exact:
-        own = [shapes[i] for i in instance.shapes]
-        # Overlapping parts would cancel out under even-odd filling: use the pixels then.
-        if len(own) == 1 or sum(drawn_pixels([s], height, width) for s in own) == instance.area:
-            parts = [np.asarray(shape_polygon(s), dtype=np.float64).reshape(-1, 2) for s in own]
-            if fill_iou(join_parts(parts), instance, height, width) < VERTEX_MIN_IOU:
-                parts = None  # small or thin: Pillow's and OpenCV's edge pixels differ too much
-    if parts is None:
-        x, y, _, _ = instance.bbox
-        # + 0.5: a contour runs through pixel centres, and in labelme's (and COCO's)
-        # coordinates pixel i spans [i, i + 1), so its centre is i + 0.5.
-        parts = [c + PIXEL_CENTRE for c in mask_contours(instance.crop, (x, y))]
-    path = join_parts(chain_order(parts))
+) -> list[np.ndarray] | None:
+    """The annotated polygons of an exact instance whose shapes do not overlap, else None."""
+    if not instance.exact:
+        return None
+    own = [shapes[i] for i in instance.shapes]
+    # Overlapping parts would cancel out under even-odd filling: use the pixels then.
+    if len(own) > 1 and sum(drawn_pixels([s], height, width) for s in own) != instance.area:
+        return None
+    return [np.asarray(shape_polygon(s), dtype=np.float64).reshape(-1, 2) for s in own]
+
+
+def _pixel_groups(instance: Instance) -> list[list[np.ndarray]]:
+    """:func:`contour_groups` of the instance's pixels, in labelme's coordinates."""
+    x, y, _, _ = instance.bbox
+    # + 0.5: a contour runs through pixel centres, and in labelme's (and COCO's)
+    # coordinates pixel i spans [i, i + 1), so its centre is i + 0.5.
+    return [[c + PIXEL_CENTRE for c in group] for group in contour_groups(instance.crop, (x, y))]
+
+
+def _three_points(path: np.ndarray) -> np.ndarray:
     if len(path) < MIN_POINTS:
         # A one- or two-pixel contour: repeat its points, the filled polygon is the same.
         path = np.concatenate([path] * MIN_POINTS)[:MIN_POINTS]
     return path
 
 
-def _filled(polygon: np.ndarray, height: int, width: int) -> np.ndarray:
-    """:func:`fill_polygon` as a uint8 array (1 inside)."""
+def instance_polygon(
+    instance: Instance, shapes: Sequence[Any], height: int, width: int
+) -> np.ndarray:
+    """The one polygon (``(n, 2)``, pixel coordinates) a YOLO row gives ``instance``."""
+    parts = _vertex_parts(instance, shapes, height, width)
+    if parts is not None and fill_iou(join_parts(parts), instance, height, width) < VERTEX_MIN_IOU:
+        parts = None  # small or thin: Pillow's and OpenCV's edge pixels differ too much
+    if parts is None:
+        parts = [c for group in _pixel_groups(instance) for c in group]
+    return _three_points(join_parts(chain_order(parts)))
+
+
+def instance_polygons(
+    instance: Instance, shapes: Sequence[Any], height: int, width: int, parts: str = "merge"
+) -> list[np.ndarray]:
+    """The polygons of ``instance``'s rows: ``[instance_polygon(...)]`` for ``"merge"``;
+    for ``"split"``, one per piece (an annotated polygon, or an outer boundary of the
+    instance's pixels joined with its holes)."""
+    if parts == "merge":
+        return [instance_polygon(instance, shapes, height, width)]
+    if parts != "split":
+        raise ValueError(f"parts must be one of {', '.join(PARTS)}, got {parts!r}")
+    pieces = _vertex_parts(instance, shapes, height, width)
+    if pieces is not None and len(pieces) == 1:
+        return [instance_polygon(instance, shapes, height, width)]  # merge's row, checked once
+    if pieces is not None and fill_iou(pieces, instance, height, width) < VERTEX_MIN_IOU:
+        pieces = None
+    if pieces is None:
+        pieces = [join_parts(chain_order(group)) for group in _pixel_groups(instance)]
+    return [_three_points(p) for p in pieces]
+
+
+def _filled(polygon: np.ndarray | Sequence[np.ndarray], height: int, width: int) -> np.ndarray:
+    """:func:`fill_polygon` as a uint8 array (1 inside); a list of polygons: each filled
+    on its own (rows are separate objects), 1 inside any."""
     import cv2
 
     mask = np.zeros((height, width), dtype=np.uint8)
-    pts = np.asarray(polygon, dtype=np.float64).reshape(1, -1, 2)
-    cv2.fillPoly(mask, pts.astype(np.int32), color=1)
+    for one in [polygon] if isinstance(polygon, np.ndarray) else polygon:
+        pts = np.asarray(one, dtype=np.float64).reshape(1, -1, 2)
+        cv2.fillPoly(mask, pts.astype(np.int32), color=1)
     return mask
 
 
-def fill_polygon(polygon: np.ndarray, height: int, width: int) -> np.ndarray:
+def fill_polygon(polygon: np.ndarray | Sequence[np.ndarray], height: int, width: int) -> np.ndarray:
     """A polygon filled as Ultralytics fills a row (``polygon2mask``: coordinates truncated
-    to int32, ``cv2.fillPoly``): a ``(height, width)`` bool mask."""
+    to int32, ``cv2.fillPoly``): a ``(height, width)`` bool mask. A list of polygons gives
+    the union of their fills."""
     return _filled(polygon, height, width).view(bool)
 
 
-def fill_iou(polygon: np.ndarray, instance: Instance, height: int, width: int) -> float:
-    """IoU of :func:`fill_polygon` of ``polygon`` with the instance's pixels."""
+def fill_iou(polygon: np.ndarray | Sequence[np.ndarray], instance: Instance, height: int,
+             width: int) -> float:
+    """IoU of :func:`fill_polygon` of ``polygon`` (or of the union of several) with the
+    instance's pixels."""
     filled = _filled(polygon, height, width)
     x, y, w, h = instance.bbox
     # One full-size count; the intersection only where the instance is.
@@ -350,7 +410,8 @@ class YoloWriter:
     in it goes to ``train``. The split is final only at :meth:`finish`, which moves the
     files of any image that landed elsewhere (a file that failed under ``--keep-going``
     changes the split; a rerun writes such an image where expected and moves it again).
-    ``names`` are set by :meth:`bind`. Summaries hold ``instances`` and ``hidden``.
+    ``parts``: :data:`PARTS`, how an instance in several pieces becomes rows (see the
+    module). ``names`` are set by :meth:`bind`. Summaries hold ``instances`` and ``hidden``.
     """
 
     name: ClassVar[str] = "yolo"
@@ -360,6 +421,11 @@ class YoloWriter:
 
     split_of: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     names: tuple[str, ...] = ()
+    parts: str = "merge"
+
+    def __post_init__(self) -> None:
+        if self.parts not in PARTS:
+            raise ValueError(f"parts must be one of {', '.join(PARTS)}, got {self.parts!r}")
 
     def bind(self, labels: LabelSet) -> YoloWriter:
         return replace(self, names=labels.names)
@@ -367,7 +433,12 @@ class YoloWriter:
     def options(self) -> Mapping[str, Any]:
         from .base import JPEG_QUALITY, JPEG_SUBSAMPLING
 
-        return {"format": OUTPUT_FORMAT, "jpeg": [JPEG_QUALITY, JPEG_SUBSAMPLING]}
+        options: dict[str, Any] = {"format": OUTPUT_FORMAT, "jpeg": [JPEG_QUALITY, JPEG_SUBSAMPLING]}
+        if self.parts != "merge":
+            # Named only when not the default: folders made before the option existed
+            # keep their resume records (their options did not name it).
+            options["parts"] = self.parts
+        return options
 
     def folders(self) -> tuple[str, ...]:
         return tuple(f"{top}/{split}" for top in (IMAGES_DIR, LABELS_DIR) for split in SPLITS[:2])
@@ -398,9 +469,9 @@ class YoloWriter:
             ann.shapes, item.values, height, width, source=ann.path
         )
         rows = [
-            yolo_row(inst.value - 1, instance_polygon(inst, ann.shapes, height, width),
-                     height, width)
+            yolo_row(inst.value - 1, polygon, height, width)
             for inst in instances
+            for polygon in instance_polygons(inst, ann.shapes, height, width, self.parts)
         ]
 
         def write() -> None:
@@ -408,7 +479,7 @@ class YoloWriter:
             atomic_write_text(targets["label"], "".join(f"{r}\n" for r in rows))
 
         write_outputs(write, targets)
-        return {"instances": len(rows), "hidden": hidden}
+        return {"instances": len(instances), "hidden": hidden}
 
     def finish(
         self,

@@ -25,10 +25,11 @@ def _inputs() -> list[tuple[Path, Path]]:
     return found
 
 
+@pytest.mark.parametrize("parts", ["merge", "split"])
 @pytest.mark.parametrize("src,labels", _inputs(), ids=lambda p: p.parent.name if p.suffix else p.name)
-def test_verify_image_label_accepts_every_file(src, labels, tmp_path):
+def test_verify_image_label_accepts_every_file(src, labels, parts, tmp_path):
     out = tmp_path / "yolo"
-    report = json2yolo(src, out, labels, workers=1)
+    report = json2yolo(src, out, labels, workers=1, parts=parts)
     num_classes = len(report.labels.names) - 1  # YOLO ids have no _background_
     checked = 0
     for split in ("train", "val"):
