@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from pathlib import Path
 
 from . import errors
 from .conversion import FileReport
 from .engine import BackendSpec
-from .inputs import list_inputs
-from .pipeline import ConvertReport, convert_dataset, split_stems
+from .pipeline import ConvertReport, convert_dataset
 from .remap import LabelMap
 
 __all__ = ["json2coco", "json2yolo", "require"]
@@ -117,12 +114,8 @@ def json2yolo(
 
     writer = YoloWriter(parts=parts)  # a bad ``parts`` is refused before any work
     require("json2yolo")
-    stems = list_inputs(Path(input_dir), recursive, Path(output_dir)).stems
-    expected, _ = split_stems(stems, val_ratio, seed)  # the split the pipeline will make
-    split_of = {stem: "val" for stem in expected.val}
-    del stems, expected  # the pipeline lists the inputs again: one listing held, not two
     return convert_dataset(
-        input_dir, output_dir, replace(writer, split_of=split_of), labels, unknown=unknown,
+        input_dir, output_dir, writer, labels, unknown=unknown,
         val_ratio=val_ratio, seed=seed, recursive=recursive, overwrite=overwrite,
         keep_going=keep_going, workers=workers, backend=backend, progress=progress,
         label_map=label_map, on_file=on_file,

@@ -259,6 +259,7 @@ def convert_dataset(
             raise
         # "discovered: 258 classes ..." names no file: the input folder is where they are.
         raise type(exc)(f"{in_dir}: {str(exc).removeprefix('discovered: ')}") from None
+    writer = _expecting(writer, inputs.stems, val_ratio, seed)
 
     records = Records(out_dir, f"json2{writer.name}")
     records.claim()
@@ -269,6 +270,19 @@ def convert_dataset(
             workers=workers, backend=backend, progress=progress, label_map=label_map,
             written=written, remapped=remapped, on_file=on_file,
         )
+
+
+def _expecting(writer: Writer, stems: Sequence[str], val_ratio: float, seed: int) -> Writer:
+    """A writer that files images by split (YOLO: ``expect``) told the split of every input.
+
+    It is the split the run makes when every file converts; the writer moves what a
+    failure under ``keep_going`` changed at :meth:`~labeltools.formats.base.Writer.finish`.
+    """
+    expect = getattr(writer, "expect", None)
+    if expect is None:
+        return writer
+    expected, _ = split_stems(stems, val_ratio, seed)
+    return expect(expected)
 
 
 def _held_out(writer: Writer, output_dir: Path) -> frozenset[str]:

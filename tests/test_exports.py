@@ -195,6 +195,23 @@ def test_switching_parts_rewrites_the_rows_as_a_fresh_run(tmp_path):
     assert sum(switched[k].count(b"\n") - merged[k].count(b"\n") for k in changed) == 2
 
 
+def test_json2yolo_writes_each_image_straight_into_its_split(tmp_path, monkeypatch):
+    from labeltools.io.files import TMP_PREFIX
+
+    moves = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if not os.path.basename(src).startswith(TMP_PREFIX):  # not an atomic write's rename
+            moves.append((src, dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    json2yolo(SAMPLE_DATA, tmp_path / "o", LABELS, workers=1)
+    assert (tmp_path / "o/images/val/portrait_004.jpg").is_file()
+    assert moves == []  # the pipeline told the writer the split before writing
+
+
 def test_cli_parts(tmp_path):
     result = runner.invoke(app, ["json2yolo", str(SAMPLE_DATA), str(tmp_path / "o"), "--parts",
                                  "split", "--workers", "1", "--json"])

@@ -207,6 +207,13 @@ def test_finish_moves_an_image_whose_split_changed(tmp_path):
     assert not (tmp_path / "images/train/portrait_004.jpg").exists()
 
 
+def test_expect_files_each_image_under_its_split():
+    writer = YoloWriter().expect(Split(("a", "c"), ("b",)))
+    assert writer.outputs("b") == {"image": "images/val/b.jpg", "label": "labels/val/b.txt"}
+    assert writer.outputs("a")["image"] == "images/train/a.jpg"
+    assert writer.outputs("z")["image"] == "images/train/z.jpg"  # not in the split: train
+
+
 def test_finish_makes_empty_split_folders(tmp_path):
     writer = YoloWriter(names=("_background_", "cat"))
     assert writer.finish(tmp_path, [], Split((), ())).files == ("data.yaml",)

@@ -77,6 +77,11 @@ class Writer(Protocol):
 
     Relative paths are relative to OUTPUT_DIR and ``/``-separated (``os.path.join``
     is fine); ``targets`` and ``output_dir`` are absolute.
+
+    Two optional methods, looked up by the pipeline: ``held_out(output_dir)``, ids
+    to keep out of train/val (VOC: a ``test.txt`` from ``split``), and
+    ``expect(split) -> Writer``, the bound writer told the split of every input
+    before any file is written (YOLO files each image under its split).
     """
 
     #: ``"voc"``: the command is ``json2<name>``, which names the resume records.

@@ -406,8 +406,8 @@ class YoloWriter:
     """json2yolo's writer (:class:`labeltools.formats.base.Writer`): images, label rows, data.yaml.
 
     ``split_of``: stem -> ``"train"`` / ``"val"`` as the split is expected to come out
-    (:func:`labeltools.exports.json2yolo` gives the split of every input); a stem not
-    in it goes to ``train``. The split is final only at :meth:`finish`, which moves the
+    (set by :meth:`expect`, which the pipeline calls with the split of every input); a
+    stem not in it goes to ``train``. The split is final only at :meth:`finish`, which moves the
     files of any image that landed elsewhere (a file that failed under ``--keep-going``
     changes the split; a rerun writes such an image where expected and moves it again).
     ``parts``: :data:`PARTS`, how an instance in several pieces becomes rows (see the
@@ -429,6 +429,10 @@ class YoloWriter:
 
     def bind(self, labels: LabelSet) -> YoloWriter:
         return replace(self, names=labels.names)
+
+    def expect(self, split: Split) -> YoloWriter:
+        """This writer, filing each image in ``split`` (the pipeline's split of every input)."""
+        return replace(self, split_of={stem: "val" for stem in split.val})
 
     def options(self) -> Mapping[str, Any]:
         from .base import JPEG_QUALITY, JPEG_SUBSAMPLING
