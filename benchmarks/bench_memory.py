@@ -41,7 +41,7 @@ def stem(i: int) -> str:
     return f"img_{i:07d}"
 
 
-def fake_scan_batch(paths):  # noqa: ANN001, ANN201  (a stub of pipeline.scan_batch)
+def fake_scan_batch(paths):  # noqa: ANN001, ANN201  (a stub of labelpass.scan_batch)
     return [(("cat", "dog"), None, None) for _ in paths]
 
 
@@ -70,7 +70,11 @@ def stub(n: int, root: Path) -> None:
     """Point the pipeline's per-file seams at the stubs, for a job of ``n`` files in ``root``."""
     from labeltools import pipeline
 
-    pipeline.scan_batch = fake_scan_batch
+    try:
+        from labeltools import labelpass
+    except ImportError:  # before the label pass had a module of its own
+        labelpass = pipeline
+    labelpass.scan_batch = fake_scan_batch
     pipeline.convert_file = fake_convert_file
     if hasattr(pipeline, "list_inputs"):
         from labeltools.inputs import Inputs

@@ -50,6 +50,7 @@ __all__ = [
     "Backend",
     "BackendSpec",
     "ExecutorBackend",
+    "Lazy",
     "ProcessBackend",
     "SerialBackend",
     "chunk_size",
@@ -82,6 +83,29 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+class Lazy(Sequence[Any]):
+    """``item(i)`` for ``i`` in ``range(n)``, made when the engine slices out a chunk.
+
+    The engine slices its chunks from a sequence; building every item of a 10^6-file
+    job up front (paths, the previous records) would hold them all at once.
+    """
+
+    def __init__(self, n: int, item: Callable[[int], Any]) -> None:
+        self._n = n
+        self._item = item
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def, override]
+        if isinstance(i, slice):
+            return [self._item(j) for j in range(*i.indices(self._n))]
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        return self._item(i % self._n)
+
 
 
 def chunk_size(n_items: int, workers: int) -> int:

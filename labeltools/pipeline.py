@@ -1,8 +1,7 @@
 """labelme JSON folder -> a dataset, over any :class:`~labeltools.formats.base.Writer`.
 
 :func:`convert_dataset` discovers the inputs, checks every label of every file in a
-first pass (before anything is written; mapped with :func:`labeltools.engine.run`
-like the main pass, so a cluster backend runs it too), claims the output folder
+first pass (:mod:`labeltools.labelpass`, before anything is written), claims the output folder
 (:mod:`labeltools.incremental`: marker, manifest, journal), maps
 :func:`labeltools.conversion.convert_file` over the files, reduces the reports,
 splits the converted ids, lets the writer finish the dataset and sweeps what the run
@@ -16,10 +15,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import json
 import os
 import time
-from array import array
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,15 +24,14 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from .constants import IGNORE_NAME, UNKNOWN_LABEL_MODES
 from .conversion import FileReport, Settings, convert_file
-from .engine import BackendSpec, open_backend, run
-from .errors import LabelNameError
+from .engine import BackendSpec, Lazy, open_backend, run
 from .formats.base import Writer
-from .formats.labelme import read_labelme
 from .formats.voc import VocWriter
 from .incremental import PathSet, PreviousRecords, Records, sweep
 from .inputs import Inputs, find_inputs, list_inputs
 from .io.files import output_errors
-from .labels import LabelSet, check_discovered_names, discover_labels, files_under, parse_labels
+from .labelpass import label_pass, raise_as, scan_batch, scan_labels, unknown_labels_error
+from .labels import LabelSet, check_discovered_names, discover_labels, parse_labels
 from .remap import LabelMap
 from .tally import ConvertReport, Json2vocReport, Tally
 
@@ -57,136 +53,6 @@ PathLike = str | os.PathLike[str]
 
 #: ``--unknown`` modes: fail (default), paint unknown labels as void, or as background.
 UNKNOWN_MODES = UNKNOWN_LABEL_MODES
-
-
-def scan_labels(path: str) -> tuple[tuple[str, ...], str | None, str | None]:
-    """``(labels, error type, error message)`` of one file: the first pass's per-file work.
-
-    Cheap (no validation beyond the labels) when the file is plain labelme JSON; a file
-    that is not gets the full reader's precise error. Never raises a LabeltoolsError,
-    so a worker pool goes on with the other files.
-    """
-    try:
-        doc = json.loads(Path(path).read_bytes())
-        labels = tuple(s["label"] for s in doc["shapes"])
-        if all(isinstance(label, str) for label in labels):
-            return labels, None, None
-    except (ValueError, KeyError, TypeError, OSError, RecursionError):
-        pass
-    try:
-        return tuple(s.label for s in read_labelme(path).shapes), None, None
-    except errors.LabeltoolsError as exc:
-        return (), type(exc).__name__, str(exc)
-
-
-def _raise(error_type: str | None, message: str | None) -> None:
-    """Raise a worker's error again in this process, as the class it had."""
-    cls = getattr(errors, error_type or "", errors.LabeltoolsError)
-    raise cls(message)
-
-
-#: Files per item of the label pass: ~32 x 0.25 ms of JSON parsing, so that one item
-#: outweighs its trip to a worker, and an input of up to 32 files starts no pool at all.
-LABEL_BATCH = 32
-
-
-def scan_batch(paths: Sequence[str]) -> list[tuple[tuple[str, ...], str | None, str | None]]:
-    """:func:`scan_labels` of each path: one item of the label pass."""
-    return [scan_labels(path) for path in paths]
-
-
-class _Lazy(Sequence[Any]):
-    """``item(i)`` for ``i`` in ``range(n)``, made when the engine slices out a chunk.
-
-    The engine slices its chunks from a sequence; building every item of a 10^6-file
-    job up front (paths, the previous records) would hold them all at once.
-    """
-
-    def __init__(self, n: int, item: Callable[[int], Any]) -> None:
-        self._n = n
-        self._item = item
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, i):  # type: ignore[no-untyped-def, override]
-        if isinstance(i, slice):
-            return [self._item(j) for j in range(*i.indices(self._n))]
-        if not -self._n <= i < self._n:
-            raise IndexError(i)
-        return self._item(i % self._n)
-
-
-class _Files(Sequence[Path]):
-    """The files of one label (input indices, 4 bytes each), as paths when read."""
-
-    def __init__(self, inputs: Inputs) -> None:
-        self._inputs = inputs
-        self.indices = array("I")
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, i):  # type: ignore[no-untyped-def, override]
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        return Path(self._inputs.path(self.indices[i]))
-
-
-def _first_pass(
-    inputs: Inputs,
-    keep_going: bool,
-    workers: int | None,
-    backend: BackendSpec,
-    label_map: LabelMap | None = None,
-) -> tuple[dict[int, FileReport], dict[str, _Files], set[str], dict[str, int]]:
-    """Every label of every file after ``label_map`` (label -> files, in input order), the
-    files that failed (by input index), the labels as written, and the shapes each rule
-    touched."""
-    failures: dict[int, FileReport] = {}
-    found: dict[str, _Files] = {}
-    written: set[str] = set()
-    remapped: dict[str, int] = {}
-    n = len(inputs)
-
-    def batch(k: int) -> list[str]:
-        return [inputs.path(i) for i in range(k * LABEL_BATCH, min(n, (k + 1) * LABEL_BATCH))]
-
-    batches = _Lazy(-(-n // LABEL_BATCH), batch)
-    results = run(scan_batch, batches, workers=workers, backend=backend, reads=(inputs.root,))
-    with contextlib.closing(results):  # on the first failure, queued batches are cancelled
-        scanned = (scan for batch in results for scan in batch)
-        for i, (file_labels, error_type, message) in enumerate(scanned):
-            if error_type is not None:
-                if not keep_going:
-                    _raise(error_type, message)
-                failures[i] = FileReport(
-                    inputs.stems[i], inputs.path(i), "failed", error=message,
-                    error_type=error_type,
-                )
-                continue
-            if label_map:
-                written.update(file_labels)
-                file_labels, counts = label_map.map_labels(file_labels)
-                for rule, k in counts.items():
-                    remapped[rule] = remapped.get(rule, 0) + k
-            for label in dict.fromkeys(file_labels):
-                files = found.get(label)
-                if files is None:
-                    files = found[label] = _Files(inputs)
-                files.indices.append(i)
-    return failures, found, written, remapped
-
-
-def _unknown_labels_error(
-    unknown: Mapping[str, Sequence[Path]], labels: LabelSet, root: Path
-) -> LabelNameError:
-    parts = [f"{name!r} in {files_under(files, root)}" for name, files in sorted(unknown.items())]
-    n = len(unknown)
-    return LabelNameError(
-        f"{root}: {n} label{'s' if n > 1 else ''} not in {labels.source}: {'; '.join(parts)}; "
-        f"add {'them' if n > 1 else 'it'} to the labels or pass --unknown ignore|background"
-    )
 
 
 # --------------------------------------------------------------------------- the dataset
@@ -241,7 +107,7 @@ def convert_dataset(
     label_set_ = parse_labels(labels) if labels is not None else None
 
     # First pass: every label of every file, before anything is written.
-    failures, found, written, remapped = _first_pass(
+    failures, found, written, remapped = label_pass(
         inputs, keep_going, workers, backend, label_map
     )
     if label_set_ is None:
@@ -250,7 +116,7 @@ def convert_dataset(
     known = set(label_set_.names) | {IGNORE_NAME}
     missing = {name: files for name, files in found.items() if name not in known}
     if missing and unknown == "error":
-        raise _unknown_labels_error(missing, label_set_, in_dir)
+        raise unknown_labels_error(missing, label_set_, in_dir)
     del found, missing  # 4 bytes per file and label: not kept through the run
     try:
         writer = writer.bind(label_set_)
@@ -292,7 +158,7 @@ def _held_out(writer: Writer, output_dir: Path) -> frozenset[str]:
 
 
 def _todo(inputs: Inputs, failures: Mapping[int, FileReport],
-          previous: PreviousRecords | None) -> tuple[Sequence[int], _Lazy]:
+          previous: PreviousRecords | None) -> tuple[Sequence[int], Lazy]:
     """The input indices to convert (those the label pass did not fail) and their jobs,
     ``(json path, stem, last record)``, read from disk as the engine takes them."""
     import numpy as np
@@ -310,7 +176,7 @@ def _todo(inputs: Inputs, failures: Mapping[int, FileReport],
         stem = inputs.stems[i]
         return inputs.path(i), stem, None if previous is None else previous.get(stem)
 
-    return indices, _Lazy(len(indices), job)
+    return indices, Lazy(len(indices), job)
 
 
 #: ``converted[i]`` for an input that was written or skipped (up to date).
@@ -383,7 +249,7 @@ def _convert_locked(
 
                     from . import splits  # noqa: F401
                 if not report.ok and not keep_going:
-                    _raise(report.error_type, report.error)
+                    raise_as(report.error_type, report.error)
                 if report.status == "written":
                     # After the file's outputs are complete; a torn line is ignored when read.
                     records.journal_entry(journal, report.stem, report.record_json)

@@ -504,22 +504,6 @@ def test_keep_going_over_a_file_that_is_not_json(small, tmp_path):
     assert report.failures[0].error_type == "LabelmeFormatError"
 
 
-def test_label_pass_maps_batches_and_raises_the_first_bad_file(tmp_path):
-    from labeltools.pipeline import LABEL_BATCH
-
-    src = tmp_path / "in"
-    for i in range(LABEL_BATCH + 5):
-        write_labelme(src, f"f{i:03d}", [rect("cat" if i % 2 else "dog", 0, 0, 4, 4)])
-    (src / f"f{LABEL_BATCH + 2:03d}.json").write_text("[]")  # in the second batch
-    with pytest.raises(LabelmeFormatError, match=r"\.json: expected a labelme JSON object, got a JSON array$"):
-        json2voc(src, tmp_path / "out", None, workers=2)
-    assert not (tmp_path / "out").exists()  # nothing written before every label is known
-    report = json2voc(src, tmp_path / "out", None, workers=2, keep_going=True)
-    assert [f.stem for f in report.failures] == [f"f{LABEL_BATCH + 2:03d}"]
-    assert report.labels.names == ("_background_", "cat", "dog")
-    assert report.written == LABEL_BATCH + 4
-
-
 def test_label_with_colon_gets_no_labelmap(small, tmp_path):
     # labelmap.txt splits on ':' (Datumaro too): such a name cannot be written so that it reads
     # back. class_names.txt holds it; a labelmap.txt of an earlier run is not left naming others.
