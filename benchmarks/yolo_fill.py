@@ -59,6 +59,10 @@ def _mst_links(parts: list[np.ndarray]) -> float:
     return float(minimum_spanning_tree(gaps).sum())
 
 
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return np.count_nonzero(a & b) / np.count_nonzero(a | b)
+
+
 def _written(folder: Path, labels_txt: Path, out: Path, parts: str) -> Iterator[tuple[Any, ...]]:
     """Run json2yolo; per input: (stem, shapes, height, width, its instances, its rows)."""
     from labeltools.exports import json2yolo
@@ -86,8 +90,7 @@ def measure(folder: Path, labels_txt: Path, out: Path) -> list[str]:
         for row, inst in zip(rows, found):
             xy = np.array(row.split()[1:], dtype=np.float64).reshape(-1, 2) * (w, h)
             mask = inst.mask(h, w)
-            filled = fill_polygon(xy, h, w)
-            iou = np.count_nonzero(filled & mask) / np.count_nonzero(filled | mask)
+            iou = _iou(fill_polygon(xy, h, w), mask)
             parts = _parts(mask)
             if len(parts) == 1:
                 one.append(iou)
@@ -141,11 +144,9 @@ def _split_rows(folder: Path, labels_txt: Path, out: Path) -> tuple[list[float],
         for inst in found:
             k = len(instance_polygons(inst, shapes, h, w, "split"))
             mine, rows = rows[:k], rows[k:]
-            filled = fill_polygon(
-                [np.array(r.split()[1:], dtype=np.float64).reshape(-1, 2) * (w, h) for r in mine],
-                h, w)
-            mask = inst.mask(h, w)
-            ious.append(np.count_nonzero(filled & mask) / np.count_nonzero(filled | mask))
+            polygons = [np.array(r.split()[1:], dtype=np.float64).reshape(-1, 2) * (w, h)
+                        for r in mine]
+            ious.append(_iou(fill_polygon(polygons, h, w), inst.mask(h, w)))
         assert not rows, stem
     return ious, n_rows
 

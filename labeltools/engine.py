@@ -107,7 +107,6 @@ class Lazy(Sequence[Any]):
         return self._item(i % self._n)
 
 
-
 def chunk_size(n_items: int, workers: int) -> int:
     """Items per chunk for ``n_items`` over ``workers``: see the module docstring."""
     return max(1, min(MAX_CHUNK, math.ceil(n_items / (max(1, workers) * CHUNKS_PER_WORKER))))

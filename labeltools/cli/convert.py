@@ -227,9 +227,8 @@ def json2yolo_cmd(
     with Bar("json2yolo", warm_up=None if as_json else import_tables) as progress:
         report = json2yolo(
             input_dir, output_dir, labels, parts=parts, unknown=unknown, val_ratio=val_ratio,
-            seed=seed,
-            recursive=recursive, overwrite=overwrite, keep_going=keep_going, workers=workers,
-            backend=scheduler, progress=progress, label_map=label_map,
+            seed=seed, recursive=recursive, overwrite=overwrite, keep_going=keep_going,
+            workers=workers, backend=scheduler, progress=progress, label_map=label_map,
         )
     _finish(report, as_json, "json2yolo")
 

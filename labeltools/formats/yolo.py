@@ -60,6 +60,7 @@ __all__ = [
     "PARTS",
     "YoloWriter",
     "chain_order",
+    "check_parts",
     "contour_groups",
     "data_yaml",
     "fill_iou",
@@ -259,16 +260,28 @@ def _three_points(path: np.ndarray) -> np.ndarray:
     return path
 
 
-def instance_polygon(
-    instance: Instance, shapes: Sequence[Any], height: int, width: int
-) -> np.ndarray:
-    """The one polygon (``(n, 2)``, pixel coordinates) a YOLO row gives ``instance``."""
-    parts = _vertex_parts(instance, shapes, height, width)
+def check_parts(parts: str) -> None:
+    """Raise ``ValueError`` unless ``parts`` is one of :data:`PARTS`."""
+    if parts not in PARTS:
+        raise ValueError(f"parts must be one of {', '.join(PARTS)}, got {parts!r}")
+
+
+def _one_polygon(instance: Instance, vertices: list[np.ndarray] | None, height: int,
+                 width: int) -> np.ndarray:
+    """The merged row's polygon, from the instance's :func:`_vertex_parts`."""
+    parts = vertices
     if parts is not None and fill_iou(join_parts(parts), instance, height, width) < VERTEX_MIN_IOU:
         parts = None  # small or thin: Pillow's and OpenCV's edge pixels differ too much
     if parts is None:
         parts = [c for group in _pixel_groups(instance) for c in group]
     return _three_points(join_parts(chain_order(parts)))
+
+
+def instance_polygon(
+    instance: Instance, shapes: Sequence[Any], height: int, width: int
+) -> np.ndarray:
+    """The one polygon (``(n, 2)``, pixel coordinates) a YOLO row gives ``instance``."""
+    return _one_polygon(instance, _vertex_parts(instance, shapes, height, width), height, width)
 
 
 def instance_polygons(
@@ -277,13 +290,10 @@ def instance_polygons(
     """The polygons of ``instance``'s rows: ``[instance_polygon(...)]`` for ``"merge"``;
     for ``"split"``, one per piece (an annotated polygon, or an outer boundary of the
     instance's pixels joined with its holes)."""
-    if parts == "merge":
-        return [instance_polygon(instance, shapes, height, width)]
-    if parts != "split":
-        raise ValueError(f"parts must be one of {', '.join(PARTS)}, got {parts!r}")
+    check_parts(parts)
     pieces = _vertex_parts(instance, shapes, height, width)
-    if pieces is not None and len(pieces) == 1:
-        return [instance_polygon(instance, shapes, height, width)]  # merge's row, checked once
+    if parts == "merge" or (pieces is not None and len(pieces) == 1):
+        return [_one_polygon(instance, pieces, height, width)]  # one polygon: merge's row
     if pieces is not None and fill_iou(pieces, instance, height, width) < VERTEX_MIN_IOU:
         pieces = None
     if pieces is None:
@@ -424,8 +434,7 @@ class YoloWriter:
     parts: str = "merge"
 
     def __post_init__(self) -> None:
-        if self.parts not in PARTS:
-            raise ValueError(f"parts must be one of {', '.join(PARTS)}, got {self.parts!r}")
+        check_parts(self.parts)
 
     def bind(self, labels: LabelSet) -> YoloWriter:
         return replace(self, names=labels.names)
